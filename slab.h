@@ -11,7 +11,7 @@
    there is no global state, and any number of heaps may live side by side.
 
    CONTENTS (search the tag)  >>config >>types >>api >>impl >>util >>error >>buddy >>cache
-                              >>stats >>check
+                              >>kmalloc >>vmalloc >>reclaim >>stats >>check
 
    CONFIGURATION (define before the include; (d) = must match in every file, (i) = only where
    SLAB_IMPLEMENTATION is defined)
@@ -39,6 +39,8 @@
    I6  each slab is on exactly one list of its cache (or is the cache's active slab), and the
        list matches its fill: full, partial or empty
    I7  a cache's active_objs is the sum of its slabs' inuse; its nr_slabs counts its slabs
+   I8  a large run is its first block (KLARGE/VLARGE, holding the run's length) and RUN blocks
+       after it; the heap's counts of large and page-block pages match the blocks
 
    More: README.md and docs/ (design, errors, configuration).
 */
@@ -118,7 +120,14 @@ typedef void (*slab_error_fn)(slab_heap *heap, slab_error code, const void *ptr,
 typedef struct slab_heap_config {
     size_t page_size;       ///< bytes per page: a power of two from 256 to 2^30; 0 selects 4096
     slab_error_fn on_error; ///< error hook; NULL prints to stderr (nothing under SLAB_NO_STDIO)
-    void *user;             ///< passed to on_error
+    void *user;             ///< passed to on_error and should_fail
+    int report_leaks;       ///< slab_heap_destroy reports live objects: 1 yes, -1 no,
+                            ///< 0 the default (yes when SLAB_DEBUG is 1)
+    /* Fault injection, like the kernel's failslab: allocations are counted from 1, and a
+       chosen one fails as if memory were exhausted (NULL, NOMEM reported as injected). */
+    size_t fail_nth;        ///< fail the allocation with this number (0: none)
+    size_t fail_every;      ///< fail every allocation whose number is a multiple of this (0: none)
+    int (*should_fail)(slab_heap *heap, size_t size, void *user); ///< nonzero fails this one
 } slab_heap_config;
 
 /// Orders the page heap can have: blocks of 2^0 .. 2^(SLAB_MAX_ORDERS-1) pages.
@@ -135,7 +144,11 @@ typedef struct slab_heapinfo {
     size_t slab_pages;                   ///< pages held by the slabs of all caches
     size_t reclaimable_pages;            ///< of those, pages of SLAB_RECLAIM_ACCOUNT caches
     size_t metadata_bytes;               ///< region bytes spent on header, descriptors, alignment
-    size_t num_caches;                   ///< caches, including the heap's own cache of caches
+    size_t large_pages;                  ///< pages of large (vmalloc-path) blocks
+    size_t block_pages;                  ///< pages of blocks from slab_pages_alloc
+    unsigned fragmentation;              ///< percent of free pages outside the largest free block
+    size_t regions;                      ///< regions the heap manages (1 + slab_heap_add_region)
+    size_t num_caches;                   ///< caches, including the heap's internal ones
     size_t oom_count;                    ///< allocations that failed for want of memory
 } slab_heapinfo;
 
@@ -153,6 +166,15 @@ typedef struct slab_slabinfo {
     size_t active_slabs; ///< slabs with at least one object allocated
     size_t num_slabs;    ///< slabs the cache holds
 } slab_slabinfo;
+
+/// A registered shrinker (see slab_register_shrinker).
+typedef struct slab_shrinker slab_shrinker;
+/// Shrinker callback: how many objects could be freed now.
+typedef size_t (*slab_count_fn)(void *ctx);
+/// Shrinker callback: free up to nr_to_scan objects; return how many were freed.
+typedef size_t (*slab_scan_fn)(size_t nr_to_scan, void *ctx);
+/// Receives slab_heap_dump's text, one line (ending in a newline) per call.
+typedef void (*slab_print_fn)(const char *line, void *user);
 
 /// Cache flag: align objects to the 64-byte cache line (smaller objects to a fraction of it).
 #define SLAB_HWCACHE_ALIGN 0x1u
@@ -202,7 +224,19 @@ SLAB_API void *slab_pages_alloc(slab_heap *heap, unsigned order);
 SLAB_API void slab_pages_free(slab_heap *heap, void *pages);
 /// Fills *out with the page heap's figures. Returns 0, or an error for a bad handle or NULL out.
 SLAB_API slab_error slab_heap_stats(slab_heap *heap, slab_heapinfo *out);
-/// Checks every invariant (I1..I7) of the heap and its caches in O(pages + objects). Returns 0
+/// Adds a region to a live heap, which can then allocate from it; nothing already allocated
+/// moves, and blocks never straddle two regions. Returns 0, or INVALID_ARG (bad handle, NULL
+/// or wrapping region, overlap with a region of the heap) or REGION_SMALL, reported.
+SLAB_API int slab_heap_add_region(slab_heap *heap, void *region, size_t size);
+/// The smallest region size that gives a heap at least npages pages of page_size bytes
+/// (0 selects 4096) wherever the region starts; 0 if that overflows or page_size is invalid.
+SLAB_API size_t slab_heap_region_size(size_t npages, size_t page_size);
+/// The largest size one allocation can get right now without reclaim: the largest free block.
+SLAB_API size_t slab_heap_max_alloc(slab_heap *heap);
+/// Releases every cache's empty slabs, then asks every shrinker to free what it can. Returns
+/// the pages the caches gave back. Allocations do this by themselves before they fail.
+SLAB_API size_t slab_heap_shrink(slab_heap *heap);
+/// Checks every invariant (I1..I8) of the heap and its caches in O(pages + objects). Returns 0
 /// when all hold, else the number of the first broken invariant (reported as CORRUPT), or -1
 /// when heap is not a live heap.
 SLAB_API int slab_heap_check(slab_heap *heap);
@@ -238,6 +272,67 @@ SLAB_API size_t slab_cache_free_bulk(slab_cache *cache, size_t n, void **objs);
 SLAB_API size_t slab_cache_shrink(slab_cache *cache);
 /// Fills *out with the cache's /proc/slabinfo figures. Returns 0 or BAD_HANDLE/INVALID_ARG.
 SLAB_API slab_error slab_cache_info(slab_cache *cache, slab_slabinfo *out);
+
+/**
+ * Allocates size bytes from the size class that fits (8, 16, 32, 64, 96, 128, 144, 192, 256,
+ * then four classes per power of two up to 4 KiB, or to half a page for larger pages); larger
+ * requests take the large path (whole pages, sized exactly). The result is aligned to 16 bytes
+ * (8 for requests up to 8 bytes), power-of-two classes to their size. Returns NULL for size 0
+ * (no report) and on failure (reported). Free with slab_kfree or slab_kvfree.
+ */
+SLAB_API void *slab_kmalloc(slab_heap *heap, size_t size);
+/// slab_kmalloc, zero-filled.
+SLAB_API void *slab_kzalloc(slab_heap *heap, size_t size);
+/// Zero-filled room for n objects of size bytes; NULL (INVALID_ARG) when n * size overflows.
+SLAB_API void *slab_kcalloc(slab_heap *heap, size_t n, size_t size);
+/// slab_kmalloc aligned to align, a power of two up to the page size (else NULL, INVALID_ARG).
+SLAB_API void *slab_kmalloc_aligned(slab_heap *heap, size_t size, size_t align);
+/**
+ * Resizes a block of the slab_kmalloc family, as realloc does: p NULL allocates; size 0 frees p
+ * and returns NULL; the block stays in place while its size class (or its pages) still fit,
+ * and a large block grows in place when the pages after it are free. On failure returns NULL
+ * and p is untouched.
+ */
+SLAB_API void *slab_krealloc(slab_heap *heap, void *p, size_t size);
+/// Frees a block of the slab_kmalloc family. NULL is a no-op; anything else is reported and
+/// ignored (a block from slab_vmalloc included: free it with slab_vfree or slab_kvfree).
+SLAB_API void slab_kfree(slab_heap *heap, void *p);
+/// The usable size of a live kmalloc, kvmalloc, vmalloc or cache block, which may exceed the
+/// request (slab_kmalloc(160) gives 192); 0 (reported) otherwise.
+SLAB_API size_t slab_ksize(slab_heap *heap, const void *p);
+
+/// Allocates whole pages for size bytes, sized exactly: the unused tail of the buddy block goes
+/// back to the heap, so less than one page is wasted. NULL for size 0 and on failure (reported).
+SLAB_API void *slab_vmalloc(slab_heap *heap, size_t size);
+/// slab_vmalloc, zero-filled.
+SLAB_API void *slab_vzalloc(slab_heap *heap, size_t size);
+/// Frees a block of slab_vmalloc or slab_vzalloc; NULL is a no-op; anything else is reported.
+SLAB_API void slab_vfree(slab_heap *heap, void *p);
+/// slab_kmalloc for sizes its classes hold, slab_vmalloc above.
+SLAB_API void *slab_kvmalloc(slab_heap *heap, size_t size);
+/// slab_kvmalloc, zero-filled.
+SLAB_API void *slab_kvzalloc(slab_heap *heap, size_t size);
+/// Frees any block of the kmalloc, vmalloc or kvmalloc families.
+SLAB_API void slab_kvfree(slab_heap *heap, void *p);
+/// slab_krealloc for any kmalloc, vmalloc or kvmalloc block, moving it between the size classes
+/// and the large path as its size crosses the boundary.
+SLAB_API void *slab_kvrealloc(slab_heap *heap, void *p, size_t size);
+
+/// Registers a shrinker, called when an allocation finds no memory (after the caches' empty
+/// slabs were released): count says how many objects it could free, scan frees up to a number
+/// and says how many it freed. Returns a handle, or NULL (reported).
+SLAB_API slab_shrinker *slab_register_shrinker(slab_heap *heap, slab_count_fn count,
+                                               slab_scan_fn scan, void *ctx);
+/// Unregisters a shrinker; a handle that is not registered is reported and ignored.
+SLAB_API void slab_unregister_shrinker(slab_heap *heap, slab_shrinker *shrinker);
+
+/// Prints a /proc/slabinfo-style table (one row per cache, kmalloc classes included), then the
+/// free blocks per order as in /proc/buddyinfo and the fragmentation figure.
+SLAB_API void slab_heap_dump(slab_heap *heap, slab_print_fn print, void *user);
+/// Calls fn for each cache of the heap (internal caches included) until fn returns nonzero,
+/// which is then returned; 0 when every cache was visited. fn must not destroy caches.
+SLAB_API int slab_heap_for_each_cache(slab_heap *heap, int (*fn)(slab_cache *cache, void *user),
+                                      void *user);
 
 #ifdef __cplusplus
 }
@@ -297,11 +392,12 @@ SLAB_API slab_error slab_cache_info(slab_cache *cache, slab_slabinfo *out);
 
 #define SLAB__PRIVATE static SLAB__UNUSED
 
-#define SLAB__NIL 0xFFFFFFFFu          // "no page": the end of a descriptor list
-#define SLAB__MAX_PAGES 0xFFFFFFFEu    // page indices are 32-bit and SLAB__NIL is reserved
+#define SLAB__MAX_PAGES 0xFFFFFFFFu    // page indices are 32-bit
 #define SLAB__HEAP_MAGIC 0x48424c53u   // "SLBH"
-#define SLAB__CACHE_MAGIC 0x43424c53u  // "SLBC"
+#define SLAB__CACHE_MAGIC 0x43424c53u  // "SLBC": a live cache whose fast paths are open
+#define SLAB__CACHE_SLOW 0x53424c53u   // "SLBS": a live cache that must take the slow paths
 #define SLAB__DEAD_MAGIC 0x44414544u   // a destroyed heap or cache
+#define SLAB__SHRINKER_MAGIC 0x52484b53u
 #define SLAB__DEFAULT_PAGE 4096u
 #define SLAB__CACHELINE 64u
 #define SLAB__MAX_NATURAL_ALIGN 16u    // cap of the default alignment (max_align_t on common ABIs)
@@ -310,25 +406,56 @@ SLAB_API slab_error slab_cache_info(slab_cache *cache, slab_slabinfo *out);
 #define SLAB__MAX_SLAB_BYTES ((size_t)1 << 30)
 #define SLAB__NAME_LEN 32
 #define SLAB__KNOWN_FLAGS (SLAB_HWCACHE_ALIGN | SLAB_PANIC | SLAB_RECLAIM_ACCOUNT)
+#define SLAB__KMALLOC 0x80000000u      // internal cache flag: a kmalloc size class
+#define SLAB__INTERNAL 0x40000000u     // internal cache flag: the heap's own bookkeeping
+#define SLAB__NCLASSES 37              // kmalloc classes: 8 .. 32 KiB
+#define SLAB__KMALLOC_MIN_MAX 4096u    // classes reach at least 4 KiB, or half a page if larger
 
 // Page descriptor states (I1). A zeroed descriptor is a plain tail.
-enum { SLAB__PG_TAIL, SLAB__PG_FREE, SLAB__PG_PAGES, SLAB__PG_SLAB, SLAB__PG_SLAB_TAIL };
+enum {
+    SLAB__PG_TAIL,      // inside a block, not its first page
+    SLAB__PG_FREE,      // head of a free block
+    SLAB__PG_PAGES,     // head of a block from slab_pages_alloc
+    SLAB__PG_SLAB,      // head of a slab
+    SLAB__PG_SLAB_TAIL, // inside a slab: names the slab's head so free() finds it in O(1)
+    SLAB__PG_KLARGE,    // first block of a large run from the kmalloc family
+    SLAB__PG_VLARGE,    // first block of a large run from the vmalloc family
+    SLAB__PG_RUN        // a further block of a large run
+};
 // A cache's slab lists, named after the fill of the slabs on them (I6).
 enum { SLAB__FULL, SLAB__PARTIAL, SLAB__EMPTY, SLAB__NLISTS };
+// Which blocks a free function accepts.
+enum { SLAB__OWN_PAGES = 1, SLAB__OWN_KSLAB = 2, SLAB__OWN_KLARGE = 4, SLAB__OWN_VLARGE = 8 };
 
-// One per page, in an array at the start of the region: all page state lives here, so free
+// One per page, in an array at the start of its region: all page state lives here, so free
 // pages are never written and free() finds an object's slab in O(1).
 typedef struct slab__page {
-    slab_cache *cache;  // slab heads: the owning cache; NULL on every other page (I1)
-    void *freelist;     // slab heads: the first free object
-    uint32_t prev;      // links of a free list (free heads) or a slab list (slab heads)
-    uint32_t next;
-    uint32_t head;      // slab tails: the slab's head page; every other page: its own index
-    uint32_t inuse;     // slab heads: objects allocated
-    uint32_t colour;    // slab heads: byte offset of the first object (cache colouring)
-    uint8_t order;      // heads: the block has 2^order pages
-    uint8_t state;      // SLAB__PG_*
+    slab_cache *cache;       // slab heads: the owning cache; NULL on every other page (I1)
+    void *freelist;          // slab heads: the first free object
+    struct slab__page *prev; // links of a free list (free heads) or a slab list (slab heads)
+    struct slab__page *next;
+    uint32_t head;           // slab tails: the slab's head page; every other page: its own index
+    uint32_t inuse;          // slab heads: objects allocated; large-run heads: pages in the run
+    uint32_t colour;         // slab heads: byte offset of the first object (cache colouring)
+    uint8_t order;           // heads: the block has 2^order pages
+    uint8_t state;           // SLAB__PG_*
 } slab__page;
+
+// One region of a heap: a buddy page heap of its own. Blocks never straddle two zones.
+typedef struct slab__zone {
+    char *base;              // the first page
+    size_t span;             // npages << page_shift
+    slab__page *pages;       // descriptors, one per page
+    uint32_t npages;
+    unsigned max_order;
+    uintptr_t region_lo;     // the caller's region; [region_lo, base) is metadata
+    uintptr_t region_hi;
+    uint32_t free_mask;      // bit k set when free_head[k] is not empty
+    slab__page *free_head[SLAB_MAX_ORDERS];
+    size_t nr_free[SLAB_MAX_ORDERS];
+    size_t pages_free;
+    struct slab__zone *next;
+} slab__zone;
 
 struct slab_cache {
     // Hot: the alloc and free fast paths read only these.
@@ -350,9 +477,10 @@ struct slab_cache {
     size_t colour_unit;   // colours step by this many bytes
     uint32_t colours;     // distinct colours (1: no colouring)
     uint32_t colour_next;
-    uint32_t lists[SLAB__NLISTS];
+    slab__page *lists[SLAB__NLISTS];
     size_t nr[SLAB__NLISTS];
     size_t nr_slabs;
+    size_t slab_pages;    // pages held by this cache's slabs
     void (*ctor)(void *obj, void *ctx);
     void *ctx;
     slab_cache *prev;     // the heap's list of caches
@@ -360,25 +488,37 @@ struct slab_cache {
     char name[SLAB__NAME_LEN];
 };
 
+struct slab_shrinker {
+    uint32_t magic;
+    slab_count_fn count;
+    slab_scan_fn scan;
+    void *ctx;
+    slab_shrinker *next;
+};
+
 struct slab_heap {
     uint32_t magic;
-    uint32_t npages;
     unsigned page_shift;
-    unsigned max_order;
-    char *base;           // the first page
-    size_t span;          // npages << page_shift
-    slab__page *pages;    // descriptors, one per page
-    uintptr_t region_lo;  // the caller's region; [region_lo, base) is this heap's metadata
-    uintptr_t region_hi;
-    uint32_t free_mask;   // bit k set when free_head[k] is not empty
-    uint32_t free_head[SLAB_MAX_ORDERS];
-    size_t nr_free[SLAB_MAX_ORDERS];
-    size_t pages_free;
+    slab__zone zone;        // the first region; the fast free paths look here first
+    unsigned inject;        // fault injection is configured: allocations take the slow paths
+    int reclaiming;         // reclaim is running: a nested allocation must not start another
+    int report_leaks;
+    size_t kmalloc_max;     // the largest kmalloc class; larger requests take the large path
+    size_t alloc_count;     // allocations counted for fault injection
+    size_t fail_nth;
+    size_t fail_every;
+    int (*should_fail)(slab_heap *heap, size_t size, void *user);
     size_t oom_count;
+    size_t block_pages;     // pages of blocks from slab_pages_alloc
+    size_t large_pages;     // pages of large runs
     size_t num_caches;
-    slab_cache *caches;   // every cache, the cache of caches first
+    size_t num_zones;
+    slab_cache *caches;     // every cache, the cache of caches first
+    slab_shrinker *shrinkers;
     slab_error_fn on_error;
     void *user;
+    slab_cache *kmalloc[SLAB__NCLASSES]; // made on first use
+    slab_cache *shrinker_cache;          // holds slab_shrinker structs; made on first use
     slab_cache cache_cache; // holds this heap's slab_cache structs
 };
 
@@ -386,16 +526,21 @@ SLAB__STATIC_ASSERT(sizeof(uint32_t) * 8 >= SLAB_MAX_ORDERS, "free_mask needs a 
 SLAB__STATIC_ASSERT(SLAB_MAX_ORDERS <= 32, "orders must fit 32-bit page indices");
 
 // ==========================================================================================
-// >>util  Bit operations and address arithmetic.
+// >>util  Bit operations, address arithmetic and number formatting.
 
 // Undefined for 0.
 SLAB__PRIVATE unsigned slab__log2(size_t x)
 {
-    unsigned r = 0;
     SLAB_ASSERT(x != 0);
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)(sizeof(unsigned long long) * 8 - 1) -
+           (unsigned)__builtin_clzll((unsigned long long)x);
+#else
+    unsigned r = 0;
     while (x >>= 1)
         r++;
     return r;
+#endif
 }
 
 // Undefined for 0.
@@ -421,23 +566,41 @@ SLAB__PRIVATE size_t slab__align_up(size_t x, size_t a) { return (x + a - 1) & ~
 
 SLAB__PRIVATE uintptr_t slab__addr(const void *p) { return (uintptr_t)p; }
 
+SLAB__PRIVATE size_t slab__order_pages(unsigned order) { return (size_t)1 << order; }
+
+// The smallest order whose block holds n pages. Undefined for 0.
+SLAB__PRIVATE unsigned slab__order_for(size_t n) { return n == 1 ? 0 : slab__log2(n - 1) + 1; }
+
 // The free-list link of a free object slot.
 SLAB__PRIVATE void **slab__link(void *obj, size_t link_off)
 {
     return (void **)(void *)((char *)obj + link_off);
 }
 
-SLAB__PRIVATE char *slab__page_addr(const slab_heap *h, uint32_t i)
+// Appends the decimal digits of v to buf at *pos, right-aligned in width columns.
+SLAB__PRIVATE void slab__fmt_uint(char *buf, size_t *pos, size_t v, unsigned width)
 {
-    return h->base + ((size_t)i << h->page_shift);
+    char digits[24];
+    unsigned n = 0;
+    do {
+        digits[n++] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    } while (v);
+    while (width-- > n)
+        buf[(*pos)++] = ' ';
+    while (n)
+        buf[(*pos)++] = digits[--n];
 }
 
-SLAB__PRIVATE uint32_t slab__page_index(const slab_heap *h, const slab__page *pg)
+// Appends s to buf at *pos, left-aligned in width columns (at most limit bytes of s).
+SLAB__PRIVATE void slab__fmt_str(char *buf, size_t *pos, const char *s, size_t width, size_t limit)
 {
-    return (uint32_t)(pg - h->pages);
+    size_t n = 0;
+    while (s[n] && n < limit)
+        buf[(*pos)++] = s[n++];
+    while (n++ < width)
+        buf[(*pos)++] = ' ';
 }
-
-SLAB__PRIVATE size_t slab__order_pages(unsigned order) { return (size_t)1 << order; }
 
 // ==========================================================================================
 // >>error  Error names, messages and the hook.
@@ -503,145 +666,226 @@ SLAB__PRIVATE int slab__cache_ok(slab_cache *c)
 {
     if (!c)
         return 0;
-    if (SLAB__LIKELY(c->magic == SLAB__CACHE_MAGIC))
+    if (SLAB__LIKELY(c->magic == SLAB__CACHE_MAGIC || c->magic == SLAB__CACHE_SLOW))
         return 1;
     if (c->magic == SLAB__DEAD_MAGIC && c->heap && c->heap->magic == SLAB__HEAP_MAGIC)
         slab__report(c->heap, SLAB_ERR_BAD_HANDLE, c, "cache used after slab_cache_destroy");
     return 0;
 }
 
+// Counts a failed allocation and reports it; a SLAB_PANIC cache then aborts.
+SLAB__PRIVATE void slab__oom(slab_heap *h, const void *who, const char *msg, unsigned flags)
+{
+    h->oom_count++;
+    slab__report(h, SLAB_ERR_NOMEM, who, msg);
+    if (flags & SLAB_PANIC)
+        SLAB_ABORT();
+}
+
+// Fault injection: whether this allocation (of size bytes) is one the config chose to fail.
+// Counted and reported like a real failure.
+SLAB__PRIVATE int slab__injected(slab_heap *h, const void *who, size_t size, unsigned flags)
+{
+    size_t n;
+    if (!h->inject)
+        return 0;
+    n = ++h->alloc_count;
+    if ((h->fail_nth && n == h->fail_nth) || (h->fail_every && n % h->fail_every == 0) ||
+        (h->should_fail && h->should_fail(h, size, h->user))) {
+        slab__oom(h, who, "injected allocation failure", flags);
+        return 1;
+    }
+    return 0;
+}
+
 // ==========================================================================================
 // >>buddy  Page heap: split on alloc, coalesce with the buddy on free.
 //
-//   region: [ pad | slab_heap | slab__page[npages] | pad to page | page 0 | page 1 | ... | pad ]
+//   region: [ pad | header | slab__page[npages] | pad to page | page 0 | page 1 | ... | pad ]
 //
-// Blocks are aligned to their size relative to page 0 (I2), so the buddy of the block of
-// order k at page i is at i ^ 2^k. A region of any size is covered by the largest aligned
-// blocks that fit; a buddy that would run past the last page simply never exists.
+// The header is the slab_heap (first region) or a slab__zone (each added region). Blocks are
+// aligned to their size relative to page 0 (I2), so the buddy of the block of order k at page
+// i is at i ^ 2^k. A region of any size is covered by the largest aligned blocks that fit; a
+// buddy that would run past the last page simply never exists.
 
-// Links descriptor i at the head of the list *head.
-SLAB__PRIVATE void slab__list_push(slab__page *pages, uint32_t *head, uint32_t i)
+SLAB__PRIVATE uint32_t slab__index(const slab__zone *z, const slab__page *pg)
 {
-    pages[i].prev = SLAB__NIL;
-    pages[i].next = *head;
-    if (*head != SLAB__NIL)
-        pages[*head].prev = i;
-    *head = i;
+    return (uint32_t)(pg - z->pages);
 }
 
-SLAB__PRIVATE void slab__list_del(slab__page *pages, uint32_t *head, uint32_t i)
+SLAB__PRIVATE char *slab__page_addr(const slab_heap *h, const slab__zone *z, const slab__page *pg)
 {
-    slab__page *pg = &pages[i];
-    if (pg->prev != SLAB__NIL)
-        pages[pg->prev].next = pg->next;
+    return z->base + ((size_t)slab__index(z, pg) << h->page_shift);
+}
+
+// Links pg at the head of the list *head.
+SLAB__PRIVATE void slab__list_push(slab__page **head, slab__page *pg)
+{
+    pg->prev = NULL;
+    pg->next = *head;
+    if (*head)
+        (*head)->prev = pg;
+    *head = pg;
+}
+
+SLAB__PRIVATE void slab__list_del(slab__page **head, slab__page *pg)
+{
+    if (pg->prev)
+        pg->prev->next = pg->next;
     else
         *head = pg->next;
-    if (pg->next != SLAB__NIL)
-        pages[pg->next].prev = pg->prev;
+    if (pg->next)
+        pg->next->prev = pg->prev;
 }
 
-SLAB__PRIVATE void slab__free_push(slab_heap *h, uint32_t i, unsigned order)
+SLAB__PRIVATE void slab__free_push(slab__zone *z, slab__page *pg, unsigned order)
 {
-    h->pages[i].state = SLAB__PG_FREE;
-    h->pages[i].order = (uint8_t)order;
-    slab__list_push(h->pages, &h->free_head[order], i);
-    h->nr_free[order]++;
-    h->free_mask |= 1u << order;
+    pg->state = SLAB__PG_FREE;
+    pg->order = (uint8_t)order;
+    slab__list_push(&z->free_head[order], pg);
+    z->nr_free[order]++;
+    z->free_mask |= 1u << order;
 }
 
-SLAB__PRIVATE void slab__free_del(slab_heap *h, uint32_t i)
+SLAB__PRIVATE void slab__free_del(slab__zone *z, slab__page *pg)
 {
-    unsigned order = h->pages[i].order;
-    slab__list_del(h->pages, &h->free_head[order], i);
-    h->nr_free[order]--;
-    if (h->free_head[order] == SLAB__NIL)
-        h->free_mask &= ~(1u << order);
+    unsigned order = pg->order;
+    slab__list_del(&z->free_head[order], pg);
+    z->nr_free[order]--;
+    if (!z->free_head[order])
+        z->free_mask &= ~(1u << order);
 }
 
-// Takes a free block of 2^order pages, splitting the smallest larger one; SLAB__NIL if none.
-// The caller sets the head's state. O(max order).
-SLAB__PRIVATE uint32_t slab__buddy_take(slab_heap *h, unsigned order)
+// Takes a free block of 2^order pages, splitting the smallest larger one; NULL if none. The
+// head's state becomes PAGES for the caller to change. O(max order).
+SLAB__PRIVATE slab__page *slab__buddy_take(slab__zone *z, unsigned order)
 {
-    uint32_t mask, i;
+    uint32_t mask;
     unsigned k;
-    SLAB_ASSERT(order < SLAB_MAX_ORDERS);
-    mask = h->free_mask & ~((1u << order) - 1u);
+    slab__page *pg;
+    SLAB_ASSERT(order <= z->max_order);
+    mask = z->free_mask & ~((1u << order) - 1u);
     if (!mask)
-        return SLAB__NIL;
+        return NULL;
     k = slab__ctz32(mask);
-    i = h->free_head[k];
-    slab__free_del(h, i);
+    pg = z->free_head[k];
+    slab__free_del(z, pg);
     while (k > order) { // the upper half of each split goes back as a free block
         k--;
-        slab__free_push(h, i + (1u << k), k);
+        slab__free_push(z, pg + ((size_t)1 << k), k);
     }
-    h->pages[i].order = (uint8_t)order;
-    h->pages[i].state = SLAB__PG_PAGES;
-    h->pages_free -= slab__order_pages(order);
-    return i;
+    pg->order = (uint8_t)order;
+    pg->state = SLAB__PG_PAGES;
+    z->pages_free -= slab__order_pages(order);
+    return pg;
 }
 
-// Returns the block of 2^order pages at i, merging it with its buddy while that is free (I4).
-SLAB__PRIVATE void slab__buddy_give(slab_heap *h, uint32_t i, unsigned order)
+// Returns the block of 2^order pages at pg, merging it with its buddy while that is free (I4).
+SLAB__PRIVATE void slab__buddy_give(slab__zone *z, slab__page *pg, unsigned order)
 {
-    h->pages_free += slab__order_pages(order);
-    while (order < h->max_order) {
+    uint32_t i = slab__index(z, pg);
+    z->pages_free += slab__order_pages(order);
+    while (order < z->max_order) {
         uint32_t buddy = i ^ (1u << order);
-        if (buddy >= h->npages || h->pages[buddy].state != SLAB__PG_FREE ||
-            h->pages[buddy].order != order)
+        if (buddy >= z->npages || z->pages[buddy].state != SLAB__PG_FREE ||
+            z->pages[buddy].order != order)
             break;
-        slab__free_del(h, buddy);
-        h->pages[i > buddy ? i : buddy].state = SLAB__PG_TAIL; // the upper half is a tail now
+        slab__free_del(z, &z->pages[buddy]);
+        z->pages[i > buddy ? i : buddy].state = SLAB__PG_TAIL; // the upper half is a tail now
         i = i < buddy ? i : buddy;
         order++;
     }
-    slab__free_push(h, i, order);
+    slab__free_push(z, &z->pages[i], order);
+}
+
+// The order of the largest block that starts at page i, is aligned (I2) and ends by page end.
+SLAB__PRIVATE unsigned slab__fit_order(const slab__zone *z, uint32_t i, size_t end)
+{
+    unsigned k = i ? slab__ctz32(i) : z->max_order;
+    if (k > z->max_order)
+        k = z->max_order;
+    while (end - i < slab__order_pages(k))
+        k--;
+    return k;
+}
+
+// Gives pages [i, end) back as the largest aligned blocks that cover them.
+SLAB__PRIVATE void slab__range_give(slab__zone *z, uint32_t i, size_t end)
+{
+    while (i < end) {
+        unsigned k = slab__fit_order(z, i, end);
+        slab__buddy_give(z, &z->pages[i], k);
+        i += 1u << k;
+    }
 }
 
 // The head of the block that holds page idx. Heads are exact (I1, I3), so scanning the
 // alignments of idx upward, the first head whose block reaches idx is the one. Slow path only.
-SLAB__PRIVATE uint32_t slab__block_head(const slab_heap *h, uint32_t idx)
+SLAB__PRIVATE slab__page *slab__block_head(slab__zone *z, uint32_t idx)
 {
     unsigned k;
-    if (h->pages[idx].state == SLAB__PG_SLAB_TAIL)
-        return h->pages[idx].head;
-    for (k = 0; k <= h->max_order; k++) {
-        uint32_t j = idx & ~((1u << k) - 1u);
-        const slab__page *pg = &h->pages[j];
+    if (z->pages[idx].state == SLAB__PG_SLAB_TAIL)
+        return &z->pages[z->pages[idx].head];
+    for (k = 0; k <= z->max_order; k++) {
+        slab__page *pg = &z->pages[idx & ~((1u << k) - 1u)];
         if (pg->state != SLAB__PG_TAIL && pg->state != SLAB__PG_SLAB_TAIL && pg->order >= k)
-            return j;
+            return pg;
     }
-    return SLAB__NIL;
+    return NULL;
+}
+
+// The zone whose region holds address a, or NULL.
+SLAB__PRIVATE slab__zone *slab__zone_of_addr(slab_heap *h, uintptr_t a)
+{
+    slab__zone *z;
+    for (z = &h->zone; z; z = z->next)
+        if (a >= z->region_lo && a < z->region_hi)
+            return z;
+    return NULL;
+}
+
+// The zone whose descriptor array holds pg.
+SLAB__PRIVATE slab__zone *slab__zone_of_page(slab_heap *h, const slab__page *pg)
+{
+    slab__zone *z;
+    for (z = &h->zone; z; z = z->next)
+        if (slab__addr(pg) >= slab__addr(z->pages) &&
+            slab__addr(pg) < slab__addr(z->pages + z->npages))
+            return z;
+    SLAB_ASSERT(0); // a descriptor outside every zone
+    return &h->zone;
 }
 
 // Finds the block a pointer points into, or says why it points into none.
-SLAB__PRIVATE slab_error slab__locate(const slab_heap *h, const void *p, uint32_t *head,
-                                      const char **msg)
+SLAB__PRIVATE slab_error slab__locate(slab_heap *h, const void *p, slab__zone **zp,
+                                      slab__page **head, const char **msg)
 {
     uintptr_t a = slab__addr(p);
+    slab__zone *z = slab__zone_of_addr(h, a);
     size_t off;
-    if (a < h->region_lo || a >= h->region_hi) {
-        *msg = "pointer outside the heap's region";
+    if (!z) {
+        *msg = "pointer outside the heap's regions";
         return SLAB_ERR_INVALID_ADDRESS;
     }
-    if (a < slab__addr(h->base)) {
+    if (a < slab__addr(z->base)) {
         *msg = "pointer into the heap's own metadata";
         return SLAB_ERR_INVALID_POINTER;
     }
-    off = (size_t)(a - slab__addr(h->base));
-    if (off >= h->span) {
-        *msg = "pointer into the region's unused tail";
+    off = (size_t)(a - slab__addr(z->base));
+    if (off >= z->span) {
+        *msg = "pointer into a region's unused tail";
         return SLAB_ERR_INVALID_POINTER;
     }
-    *head = slab__block_head(h, (uint32_t)(off >> h->page_shift));
-    if (*head == SLAB__NIL) {
+    *zp = z;
+    *head = slab__block_head(z, (uint32_t)(off >> h->page_shift));
+    if (!*head) {
         *msg = "page descriptors are corrupt";
         return SLAB_ERR_CORRUPT;
     }
     return SLAB_ERR_OK;
 }
 
-// The most pages a heap can manage between desc0 (its first descriptor) and hi.
+// The most pages that fit between desc0 (where the descriptors start) and hi.
 SLAB__PRIVATE size_t slab__fit_pages(uintptr_t desc0, uintptr_t hi, size_t page_size)
 {
     size_t room = (size_t)(hi - desc0);
@@ -659,20 +903,50 @@ SLAB__PRIVATE size_t slab__fit_pages(uintptr_t desc0, uintptr_t hi, size_t page_
     return n < SLAB__MAX_PAGES ? n : SLAB__MAX_PAGES;
 }
 
-// Covers pages [0, npages) with the largest aligned blocks that fit (I2, I4).
-SLAB__PRIVATE void slab__carve_free_blocks(slab_heap *h)
+// Where a header of hdr_size bytes goes in [lo, hi), and how many pages fit after it: 0 when
+// not even one does. The header is 16-aligned, which every field of it needs at most.
+SLAB__PRIVATE size_t slab__layout(uintptr_t lo, uintptr_t hi, size_t hdr_size, size_t page_size,
+                                  uintptr_t *hdr)
 {
-    uint32_t i = 0;
-    while (i < h->npages) {
-        unsigned k = i ? slab__ctz32(i) : h->max_order;
-        if (k > h->max_order)
-            k = h->max_order;
-        while ((size_t)h->npages - i < slab__order_pages(k))
-            k--;
-        slab__free_push(h, i, k);
-        h->pages_free += slab__order_pages(k);
-        i += 1u << k;
-    }
+    *hdr = lo + ((16u - (lo & 15u)) & 15u);
+    if (*hdr > hi || hi - *hdr < hdr_size)
+        return 0;
+    return slab__fit_pages(*hdr + hdr_size, hi, page_size); // hdr_size keeps descriptors aligned
+}
+
+// Makes z a zone of npages free pages over [lo, hi), its descriptors at desc0.
+SLAB__PRIVATE void slab__zone_init(slab__zone *z, uintptr_t lo, uintptr_t hi, uintptr_t desc0,
+                                   size_t npages, unsigned page_shift)
+{
+    uint32_t i;
+    SLAB_MEMSET(z, 0, sizeof *z);
+    z->npages = (uint32_t)npages;
+    z->max_order = slab__log2(npages);
+    z->pages = (slab__page *)(void *)desc0;
+    z->base = (char *)(void *)slab__align_up((size_t)(desc0 + npages * sizeof(slab__page)),
+                                             (size_t)1 << page_shift);
+    z->span = npages << page_shift;
+    z->region_lo = lo;
+    z->region_hi = hi;
+    SLAB_MEMSET(z->pages, 0, npages * sizeof(slab__page));
+    for (i = 0; i < z->npages; i++)
+        z->pages[i].head = i;
+    slab__range_give(z, 0, npages);
+}
+
+// Checks a region's address range; NULL if it is usable, else the reason.
+SLAB__PRIVATE const char *slab__region_bad(const void *region, size_t size)
+{
+    if (!region)
+        return "region is NULL";
+    if (size > UINTPTR_MAX - slab__addr(region))
+        return "region wraps around the address space";
+    return NULL;
+}
+
+SLAB__PRIVATE int slab__page_size_ok(size_t page_size)
+{
+    return slab__is_pow2(page_size) && page_size >= 256 && page_size <= ((size_t)1 << 30);
 }
 
 SLAB__PRIVATE void slab__cache_setup(slab_cache *c, slab_heap *h, const char *name, size_t size,
@@ -683,123 +957,159 @@ SLAB_API slab_heap *slab_heap_init(void *region, size_t size, const slab_heap_co
 {
     slab_error_fn fn = cfg ? cfg->on_error : NULL;
     void *user = cfg ? cfg->user : NULL;
-    size_t page_size = cfg && cfg->page_size ? cfg->page_size : SLAB__DEFAULT_PAGE;
-    uintptr_t lo = slab__addr(region), hi, hdr, desc0;
-    size_t npages, i;
+    size_t page_size = cfg && cfg->page_size ? cfg->page_size : SLAB__DEFAULT_PAGE, npages;
+    const char *bad = slab__region_bad(region, size);
+    uintptr_t hdr = 0;
     slab_heap *h;
 
-    if (!region || size > UINTPTR_MAX - lo) {
+    if (bad || !slab__page_size_ok(page_size)) {
         slab__report_to(fn, user, NULL, SLAB_ERR_INVALID_ARG, region,
-                        region ? "region wraps around the address space" : "region is NULL");
+                        bad ? bad : "page_size must be a power of two from 256 to 2^30");
         return NULL;
     }
-    if (!slab__is_pow2(page_size) || page_size < 256 || page_size > ((size_t)1 << 30)) {
-        slab__report_to(fn, user, NULL, SLAB_ERR_INVALID_ARG, region,
-                        "page_size must be a power of two from 256 to 2^30");
-        return NULL;
-    }
-    hi = lo + size;
-    hdr = lo + ((16u - (lo & 15u)) & 15u); // 16 is enough for every field of slab_heap
-    desc0 = hdr + sizeof(slab_heap);       // sizeof keeps the descriptors aligned
-    npages = hdr <= hi && hi - hdr >= sizeof(slab_heap) ? slab__fit_pages(desc0, hi, page_size)
-                                                          : 0;
+    npages = slab__layout(slab__addr(region), slab__addr(region) + size, sizeof(slab_heap),
+                          page_size, &hdr);
     if (npages == 0) {
         slab__report_to(fn, user, NULL, SLAB_ERR_REGION_SMALL, region,
                         "region too small for the heap header, descriptors and one page");
         return NULL;
     }
-
     h = (slab_heap *)(void *)hdr;
     SLAB_MEMSET(h, 0, sizeof *h);
-    h->npages = (uint32_t)npages;
     h->page_shift = slab__log2(page_size);
-    h->max_order = slab__log2(npages);
-    h->pages = (slab__page *)(void *)desc0;
-    h->base = (char *)(void *)slab__align_up((size_t)(desc0 + npages * sizeof(slab__page)),
-                                             page_size);
-    h->span = npages << h->page_shift;
-    h->region_lo = lo;
-    h->region_hi = hi;
+    slab__zone_init(&h->zone, slab__addr(region), slab__addr(region) + size,
+                    hdr + sizeof(slab_heap), npages, h->page_shift);
+    h->num_zones = 1;
     h->on_error = fn;
     h->user = user;
-    for (i = 0; i < SLAB_MAX_ORDERS; i++)
-        h->free_head[i] = SLAB__NIL;
-    SLAB_MEMSET(h->pages, 0, npages * sizeof(slab__page));
-    for (i = 0; i < npages; i++)
-        h->pages[i].head = (uint32_t)i;
-    slab__carve_free_blocks(h);
+    if (cfg) {
+        h->report_leaks = cfg->report_leaks > 0 || (cfg->report_leaks == 0 && SLAB_DEBUG);
+        h->fail_nth = cfg->fail_nth;
+        h->fail_every = cfg->fail_every;
+        h->should_fail = cfg->should_fail;
+        h->inject = cfg->fail_nth || cfg->fail_every || cfg->should_fail;
+    } else {
+        h->report_leaks = SLAB_DEBUG;
+    }
+    h->kmalloc_max = page_size / 2 > SLAB__KMALLOC_MIN_MAX ? page_size / 2 : SLAB__KMALLOC_MIN_MAX;
+    if (h->kmalloc_max > 32768u)
+        h->kmalloc_max = 32768u;
     h->magic = SLAB__HEAP_MAGIC;
-
     slab__cache_setup(&h->cache_cache, h, "slab_cache", sizeof(slab_cache), 0, 0, NULL, NULL, 1);
     h->caches = &h->cache_cache;
     h->num_caches = 1;
     return h;
 }
 
+SLAB_API int slab_heap_add_region(slab_heap *h, void *region, size_t size)
+{
+    const char *bad;
+    uintptr_t lo = slab__addr(region), hdr = 0;
+    slab__zone *z, *last;
+    size_t npages;
+    if (!slab__heap_ok(h))
+        return SLAB_ERR_INVALID_ARG;
+    bad = slab__region_bad(region, size);
+    for (z = &h->zone; z && !bad; z = z->next)
+        if (lo < z->region_hi && z->region_lo < lo + size)
+            bad = "region overlaps a region of this heap";
+    if (bad) {
+        slab__report(h, SLAB_ERR_INVALID_ARG, region, bad);
+        return SLAB_ERR_INVALID_ARG;
+    }
+    npages = slab__layout(lo, lo + size, sizeof(slab__zone), (size_t)1 << h->page_shift, &hdr);
+    if (npages == 0) {
+        slab__report(h, SLAB_ERR_REGION_SMALL, region,
+                     "region too small for a zone header, descriptors and one page");
+        return SLAB_ERR_REGION_SMALL;
+    }
+    z = (slab__zone *)(void *)hdr;
+    slab__zone_init(z, lo, lo + size, hdr + sizeof(slab__zone), npages, h->page_shift);
+    for (last = &h->zone; last->next; last = last->next)
+        ;
+    last->next = z;
+    h->num_zones++;
+    return SLAB_ERR_OK;
+}
+
+SLAB_API size_t slab_heap_region_size(size_t npages, size_t page_size)
+{
+    size_t fixed = 15 + sizeof(slab_heap) + (page_size ? page_size : SLAB__DEFAULT_PAGE) - 1;
+    size_t per_page = (page_size ? page_size : SLAB__DEFAULT_PAGE) + sizeof(slab__page);
+    if ((page_size && !slab__page_size_ok(page_size)) || npages > SLAB__MAX_PAGES)
+        return 0;
+    if (npages == 0)
+        npages = 1;
+    if (npages > (SIZE_MAX - fixed) / per_page)
+        return 0;
+    return fixed + npages * per_page;
+}
+
+SLAB__PRIVATE void slab__report_leaks(slab_heap *h);
+
 SLAB_API void slab_heap_destroy(slab_heap *h)
 {
     slab_cache *c;
     if (!slab__heap_ok(h))
         return;
+    if (h->report_leaks)
+        slab__report_leaks(h);
     for (c = h->caches; c; c = c->next)
         c->magic = SLAB__DEAD_MAGIC;
     h->magic = SLAB__DEAD_MAGIC;
 }
 
-// Counts a failed allocation and reports it; a SLAB_PANIC cache then aborts.
-SLAB__PRIVATE void slab__oom(slab_heap *h, const void *who, const char *msg, unsigned flags)
+// Takes a block of 2^order pages from the first zone that has one; NULL if none.
+SLAB__PRIVATE slab__page *slab__take(slab_heap *h, unsigned order, slab__zone **zp)
 {
-    h->oom_count++;
-    slab__report(h, SLAB_ERR_NOMEM, who, msg);
-    if (flags & SLAB_PANIC)
-        SLAB_ABORT();
+    slab__zone *z;
+    for (z = &h->zone; z; z = z->next) {
+        slab__page *pg = order <= z->max_order ? slab__buddy_take(z, order) : NULL;
+        if (pg) {
+            *zp = z;
+            return pg;
+        }
+    }
+    return NULL;
+}
+
+SLAB__PRIVATE int slab__reclaim(slab_heap *h);
+
+// slab__take, reclaiming memory once when no block is free but one could be.
+SLAB__PRIVATE slab__page *slab__take_or_reclaim(slab_heap *h, unsigned order, slab__zone **zp)
+{
+    slab__page *pg = slab__take(h, order, zp);
+    if (!pg && slab__reclaim(h))
+        pg = slab__take(h, order, zp);
+    return pg;
 }
 
 SLAB_API void *slab_pages_alloc(slab_heap *h, unsigned order)
 {
-    uint32_t i;
+    slab__zone *z = NULL;
+    slab__page *pg;
     if (!slab__heap_ok(h))
         return NULL;
     if (order >= SLAB_MAX_ORDERS) {
         slab__report(h, SLAB_ERR_INVALID_ARG, NULL, "page order out of range");
         return NULL;
     }
-    i = order <= h->max_order ? slab__buddy_take(h, order) : SLAB__NIL;
-    if (i == SLAB__NIL) {
+    if (slab__injected(h, NULL, (size_t)1 << h->page_shift << order, 0))
+        return NULL;
+    pg = slab__take_or_reclaim(h, order, &z);
+    if (!pg) {
         slab__oom(h, NULL, "no free block of the requested order", 0);
         return NULL;
     }
-    return slab__page_addr(h, i);
+    h->block_pages += slab__order_pages(order);
+    return slab__page_addr(h, z, pg);
 }
+
+SLAB__PRIVATE void slab__free_block(slab_heap *h, void *p, unsigned accept);
 
 SLAB_API void slab_pages_free(slab_heap *h, void *p)
 {
-    const char *msg = "";
-    uint32_t head = SLAB__NIL;
-    slab_error code;
-    if (!p || !slab__heap_ok(h))
-        return;
-    code = slab__locate(h, p, &head, &msg);
-    if (code == SLAB_ERR_OK) {
-        const slab__page *pg = &h->pages[head];
-        int at_page = ((slab__addr(p) - slab__addr(h->base)) & (((size_t)1 << h->page_shift) - 1)) == 0;
-        if (pg->state == SLAB__PG_PAGES && p == slab__page_addr(h, head)) {
-            slab__buddy_give(h, head, pg->order);
-            return;
-        }
-        code = SLAB_ERR_INVALID_POINTER;
-        if (pg->state == SLAB__PG_FREE && at_page) {
-            code = SLAB_ERR_DOUBLE_FREE;
-            msg = "pages are already free";
-        } else if (pg->state == SLAB__PG_FREE) {
-            msg = "pointer into free pages";
-        } else if (pg->state == SLAB__PG_SLAB) {
-            msg = "pointer into a slab: free objects with slab_cache_free";
-        } else {
-            msg = "pointer is inside a page block, not at its start";
-        }
-    }
-    slab__report(h, code, p, msg);
+    slab__free_block(h, p, SLAB__OWN_PAGES);
 }
 
 // ==========================================================================================
@@ -838,8 +1148,11 @@ SLAB__PRIVATE unsigned slab__slab_order(size_t page_size, unsigned top, size_t s
 // The largest slab order a heap allows: its largest block, and at most SLAB__MAX_SLAB_BYTES.
 SLAB__PRIVATE unsigned slab__top_slab_order(const slab_heap *h)
 {
-    unsigned top = slab__log2(SLAB__MAX_SLAB_BYTES) - h->page_shift;
-    return top < h->max_order ? top : h->max_order;
+    unsigned top = slab__log2(SLAB__MAX_SLAB_BYTES) - h->page_shift, zmax = 0;
+    const slab__zone *z;
+    for (z = &h->zone; z; z = z->next)
+        zmax = z->max_order > zmax ? z->max_order : zmax;
+    return top < zmax ? top : zmax;
 }
 
 // The alignment objects get: the caller's, or the size's natural one, raised for
@@ -888,7 +1201,7 @@ SLAB__PRIVATE const char *slab__cache_args_bad(const slab_heap *h, const char *n
         return "alignment is not a power of two";
     if (align > page_size)
         return "alignment exceeds the page size";
-    if (flags & ~SLAB__KNOWN_FLAGS)
+    if (flags & ~(SLAB__KNOWN_FLAGS | SLAB__KMALLOC | SLAB__INTERNAL))
         return "unknown cache flag";
     if (size > SLAB__MAX_SLAB_BYTES ||
         slab__slot_size(size, slab__object_align(size, align, flags), link_after, &link_off) >
@@ -924,11 +1237,11 @@ SLAB__PRIVATE void slab__cache_setup(slab_cache *c, slab_heap *h, const char *na
     // below 2^30: the error term off * (recip * stride - 2^shift) stays under 2^shift.
     c->recip_shift = (uint8_t)(31 + slab__log2(c->stride));
     c->recip = (uint32_t)((((uint64_t)1 << c->recip_shift) + c->stride - 1) / c->stride);
-    for (i = 0; i < SLAB__NLISTS; i++)
-        c->lists[i] = SLAB__NIL;
     for (i = 0; i + 1 < SLAB__NAME_LEN && name[i]; i++)
         c->name[i] = name[i];
-    c->magic = SLAB__CACHE_MAGIC;
+    // Fault injection must see every allocation, so such a heap's caches keep off the fast
+    // paths; the heap's own bookkeeping (keep_state) is not injected.
+    c->magic = h->inject && !keep_state ? SLAB__CACHE_SLOW : SLAB__CACHE_MAGIC;
 }
 
 // The list a slab that is not active belongs on, by its fill (I6).
@@ -939,47 +1252,54 @@ SLAB__PRIVATE unsigned slab__fill_list(const slab_cache *c, uint32_t inuse)
 
 SLAB__PRIVATE void slab__slab_list_add(slab_cache *c, slab__page *pg, unsigned which)
 {
-    slab__list_push(c->heap->pages, &c->lists[which], slab__page_index(c->heap, pg));
+    slab__list_push(&c->lists[which], pg);
     c->nr[which]++;
 }
 
 SLAB__PRIVATE void slab__slab_list_del(slab_cache *c, slab__page *pg, unsigned which)
 {
-    slab__list_del(c->heap->pages, &c->lists[which], slab__page_index(c->heap, pg));
+    slab__list_del(&c->lists[which], pg);
     c->nr[which]--;
 }
 
-// Whether byte offset off (from the heap's base) is the start of an object slot of slab pg,
-// whose head page is `head`. One multiplication instead of a division (see slab__cache_setup).
-SLAB__PRIVATE int slab__on_stride(const slab_cache *c, uint32_t head, const slab__page *pg,
-                                  size_t off)
+// Whether soff, a byte offset from a slab's first object, is the start of an object slot.
+// One multiplication instead of a division (see slab__cache_setup).
+SLAB__PRIVATE int slab__on_stride(const slab_cache *c, size_t soff)
 {
-    size_t soff = off - ((size_t)head << c->heap->page_shift) - pg->colour;
     return soff < c->slot_bytes &&
            (size_t)(((uint64_t)soff * c->recip) >> c->recip_shift) * c->stride == soff;
 }
 
+// The offset of obj from the first object of slab pg, whose head page is page `head` of z.
+SLAB__PRIVATE size_t slab__slab_offset(const slab_heap *h, const slab__zone *z, uint32_t head,
+                                       const slab__page *pg, const void *obj)
+{
+    return (size_t)(slab__addr(obj) - slab__addr(z->base)) - ((size_t)head << h->page_shift) -
+           pg->colour;
+}
+
 // Carves a new slab for c from the page heap and runs the constructor on its objects; NULL
-// when no block of the slab's order is free.
+// when no block of the slab's order is free (no reclaim: the callers decide).
 SLAB__PRIVATE slab__page *slab__slab_new(slab_cache *c)
 {
     slab_heap *h = c->heap;
-    uint32_t i = slab__buddy_take(h, c->order), t, n;
-    slab__page *pg;
+    slab__zone *z = NULL;
+    slab__page *pg = slab__take(h, c->order, &z);
+    uint32_t i, t, n;
     char *obj;
-    if (i == SLAB__NIL)
+    if (!pg)
         return NULL;
-    pg = &h->pages[i];
+    i = slab__index(z, pg);
     pg->state = SLAB__PG_SLAB;
     pg->cache = c;
     pg->inuse = 0;
     pg->colour = (uint32_t)(c->colour_next * c->colour_unit);
     c->colour_next = c->colour_next + 1 < c->colours ? c->colour_next + 1 : 0;
     for (t = 1; t < (1u << c->order); t++) {
-        h->pages[i + t].state = SLAB__PG_SLAB_TAIL;
-        h->pages[i + t].head = i;
+        z->pages[i + t].state = SLAB__PG_SLAB_TAIL;
+        z->pages[i + t].head = i;
     }
-    obj = slab__page_addr(h, i) + pg->colour;
+    obj = slab__page_addr(h, z, pg) + pg->colour;
     pg->freelist = obj;
     for (n = 0; n < c->objperslab; n++, obj += c->stride) { // in address order, for locality
         if (c->ctor)
@@ -987,41 +1307,46 @@ SLAB__PRIVATE slab__page *slab__slab_new(slab_cache *c)
         *slab__link(obj, c->link_off) = n + 1 < c->objperslab ? obj + c->stride : NULL;
     }
     c->nr_slabs++;
+    c->slab_pages += slab__order_pages(c->order);
     return pg;
 }
 
 // Returns an empty slab that is on no list to the page heap.
 SLAB__PRIVATE void slab__slab_release(slab_cache *c, slab__page *pg)
 {
-    slab_heap *h = c->heap;
-    uint32_t i = slab__page_index(h, pg), t;
+    slab__zone *z = slab__zone_of_page(c->heap, pg);
+    uint32_t i = slab__index(z, pg), t;
     SLAB_ASSERT(pg->inuse == 0 && pg->state == SLAB__PG_SLAB);
     for (t = 1; t < (1u << pg->order); t++) {
-        h->pages[i + t].state = SLAB__PG_TAIL;
-        h->pages[i + t].head = i + t;
+        z->pages[i + t].state = SLAB__PG_TAIL;
+        z->pages[i + t].head = i + t;
     }
     pg->cache = NULL;
     pg->freelist = NULL;
     pg->colour = 0;
     c->nr_slabs--;
-    slab__buddy_give(h, i, pg->order);
+    c->slab_pages -= slab__order_pages(pg->order);
+    slab__buddy_give(z, pg, pg->order);
 }
 
 // Makes the active slab one with a free object: the old active slab is parked on its list,
-// then a partial, an empty or a new slab takes its place. Returns 0, or -1 for want of pages.
+// then a partial, an empty or a new slab takes its place, reclaiming memory once if need be.
+// Returns 0, or -1 for want of pages.
 SLAB__PRIVATE int slab__refill(slab_cache *c)
 {
-    slab__page *pg;
+    slab__page *pg = NULL;
+    int reclaimed = 0;
     if (c->active) {
         slab__slab_list_add(c, c->active, slab__fill_list(c, c->active->inuse));
         c->active = NULL;
     }
-    if (c->lists[SLAB__PARTIAL] != SLAB__NIL || c->lists[SLAB__EMPTY] != SLAB__NIL) {
-        unsigned which = c->lists[SLAB__PARTIAL] != SLAB__NIL ? SLAB__PARTIAL : SLAB__EMPTY;
-        pg = &c->heap->pages[c->lists[which]];
-        slab__slab_list_del(c, pg, which);
-    } else if (!(pg = slab__slab_new(c))) {
-        return -1;
+    while (!pg) {
+        // Reclaim runs shrinkers, which may free objects of this cache: look at the lists again.
+        unsigned which = c->lists[SLAB__PARTIAL] ? SLAB__PARTIAL : SLAB__EMPTY;
+        if ((pg = c->lists[which]) != NULL)
+            slab__slab_list_del(c, pg, which);
+        else if (!(pg = slab__slab_new(c)) && (reclaimed++ || !slab__reclaim(c->heap)))
+            return -1;
     }
     c->active = pg;
     return 0;
@@ -1060,25 +1385,25 @@ SLAB__PRIVATE void slab__push(slab_cache *c, slab__page *pg, void *obj)
         slab__relist(c, pg, was);
 }
 
-// The slab of obj when obj looks like a live object of c: on an object boundary of one of c's
-// slabs, and neither at the head of its free list nor in an empty slab (the O(1) double-free
-// check). NULL otherwise. O(1): the page descriptor names the slab (I1).
+// The slab of obj when obj looks like a live object of the live cache c: on an object boundary
+// of one of c's slabs, and neither at the head of its free list nor in an empty slab (the O(1)
+// double-free check). NULL otherwise. O(1) in the first region: the descriptor names the slab.
 SLAB__PRIVATE slab__page *slab__obj_slab(const slab_cache *c, const void *obj)
 {
-    const slab_heap *h;
-    size_t off;
+    slab_heap *h = c->heap;
+    const slab__zone *z = &h->zone;
+    size_t off = (size_t)(slab__addr(obj) - slab__addr(z->base));
     uint32_t head;
     slab__page *pg;
-    if (!c || c->magic != SLAB__CACHE_MAGIC)
-        return NULL;
-    h = c->heap;
-    off = (size_t)(slab__addr(obj) - slab__addr(h->base));
-    if (off >= h->span)
-        return NULL;
-    head = h->pages[off >> h->page_shift].head;
-    pg = &h->pages[head];
-    if (pg->cache != c || !slab__on_stride(c, head, pg, off) || obj == pg->freelist ||
-        pg->inuse == 0)
+    if (SLAB__UNLIKELY(off >= z->span)) {
+        z = slab__zone_of_addr(h, slab__addr(obj));
+        if (!z || (off = (size_t)(slab__addr(obj) - slab__addr(z->base))) >= z->span)
+            return NULL;
+    }
+    head = z->pages[off >> h->page_shift].head;
+    pg = &z->pages[head];
+    if (pg->cache != c || !slab__on_stride(c, slab__slab_offset(h, z, head, pg, obj)) ||
+        obj == pg->freelist || pg->inuse == 0)
         return NULL;
     return pg;
 }
@@ -1086,35 +1411,33 @@ SLAB__PRIVATE slab__page *slab__obj_slab(const slab_cache *c, const void *obj)
 // Says why obj cannot be freed to the live cache c.
 SLAB__PRIVATE slab_error slab__diagnose(const slab_cache *c, const void *obj, const char **msg)
 {
-    const slab_heap *h = c->heap;
-    uint32_t head = SLAB__NIL;
-    const slab__page *pg;
-    slab_error code = slab__locate(h, obj, &head, msg);
+    slab_heap *h = c->heap;
+    slab__zone *z = NULL;
+    slab__page *pg = NULL;
+    slab_error code = slab__locate(h, obj, &z, &pg, msg);
     if (code != SLAB_ERR_OK)
         return code;
-    pg = &h->pages[head];
-    *msg = "object is already free";
-    if (pg->state == SLAB__PG_FREE)
+    if (pg->state == SLAB__PG_FREE) {
         *msg = "pointer into free pages";
-    else if (pg->state != SLAB__PG_SLAB)
+    } else if (pg->state != SLAB__PG_SLAB) {
         *msg = "pointer into a page block, not an object";
-    else if (pg->cache != c)
-        return (*msg = "object belongs to another cache"), SLAB_ERR_WRONG_CACHE;
-    else if (!slab__on_stride(c, head, pg, (size_t)(slab__addr(obj) - slab__addr(h->base))))
+    } else if (pg->cache != c) {
+        *msg = "object belongs to another cache";
+        return SLAB_ERR_WRONG_CACHE;
+    } else if (!slab__on_stride(c, slab__slab_offset(h, z, slab__index(z, pg), pg, obj))) {
         *msg = "pointer is not the start of an object";
-    else
+    } else {
+        *msg = "object is already free";
         return SLAB_ERR_DOUBLE_FREE;
+    }
     return SLAB_ERR_INVALID_POINTER;
 }
 
-// Reports a free that slab__obj_slab refused; a NULL object or a bad handle is not an object.
+// Reports a free to the live cache c that slab__obj_slab refused.
 SLAB__PRIVATE void slab__free_refused(slab_cache *c, const void *obj)
 {
     const char *msg = "";
-    slab_error code;
-    if (!obj || !slab__cache_ok(c))
-        return;
-    code = slab__diagnose(c, obj, &msg);
+    slab_error code = slab__diagnose(c, obj, &msg);
     slab__report(c->heap, code, obj, msg);
 }
 
@@ -1123,20 +1446,11 @@ SLAB__PRIVATE void slab__cache_oom(slab_cache *c)
     slab__oom(c->heap, c, "no pages left for a new slab", c->flags);
 }
 
-SLAB_API slab_cache *slab_cache_create(slab_heap *h, const char *name, size_t size, size_t align,
-                                       unsigned flags, void (*ctor)(void *obj, void *ctx),
-                                       void *ctx)
+// Creates a cache in h after its arguments were checked; NULL (reported) without memory.
+SLAB__PRIVATE slab_cache *slab__cache_new(slab_heap *h, const char *name, size_t size, size_t align,
+                                          unsigned flags, void (*ctor)(void *, void *), void *ctx)
 {
-    slab_cache *c;
-    const char *bad;
-    if (!slab__heap_ok(h))
-        return NULL;
-    bad = slab__cache_args_bad(h, name, size, align, flags, ctor != NULL);
-    if (bad) {
-        slab__report(h, SLAB_ERR_INVALID_ARG, name, bad);
-        return NULL;
-    }
-    c = (slab_cache *)slab_cache_alloc(&h->cache_cache);
+    slab_cache *c = (slab_cache *)slab_cache_alloc(&h->cache_cache);
     if (!c)
         return NULL;
     slab__cache_setup(c, h, name, size, align, flags, ctor, ctx, 0);
@@ -1149,12 +1463,29 @@ SLAB_API slab_cache *slab_cache_create(slab_heap *h, const char *name, size_t si
     return c;
 }
 
+SLAB_API slab_cache *slab_cache_create(slab_heap *h, const char *name, size_t size, size_t align,
+                                       unsigned flags, void (*ctor)(void *obj, void *ctx),
+                                       void *ctx)
+{
+    const char *bad;
+    if (!slab__heap_ok(h))
+        return NULL;
+    bad = slab__cache_args_bad(h, name, size, align, flags, ctor != NULL);
+    if (!bad && (flags & ~SLAB__KNOWN_FLAGS))
+        bad = "unknown cache flag";
+    if (bad) {
+        slab__report(h, SLAB_ERR_INVALID_ARG, name, bad);
+        return NULL;
+    }
+    return slab__cache_new(h, name, size, align, flags, ctor, ctx);
+}
+
 // Gives the cache's empty slabs, the active one included, back to the page heap.
 SLAB__PRIVATE size_t slab__release_empty(slab_cache *c)
 {
     size_t pages = 0;
-    while (c->lists[SLAB__EMPTY] != SLAB__NIL) {
-        slab__page *pg = &c->heap->pages[c->lists[SLAB__EMPTY]];
+    while (c->lists[SLAB__EMPTY]) {
+        slab__page *pg = c->lists[SLAB__EMPTY];
         slab__slab_list_del(c, pg, SLAB__EMPTY);
         pages += slab__order_pages(pg->order);
         slab__slab_release(c, pg);
@@ -1173,8 +1504,8 @@ SLAB_API slab_error slab_cache_destroy(slab_cache *c)
     if (!slab__cache_ok(c))
         return SLAB_ERR_BAD_HANDLE;
     h = c->heap;
-    if (c == &h->cache_cache) {
-        slab__report(h, SLAB_ERR_INVALID_ARG, c, "the heap's own cache cannot be destroyed");
+    if (c->flags & (SLAB__KMALLOC | SLAB__INTERNAL) || c == &h->cache_cache) {
+        slab__report(h, SLAB_ERR_INVALID_ARG, c, "the heap's own caches cannot be destroyed");
         return SLAB_ERR_INVALID_ARG;
     }
     if (c->active_objs) {
@@ -1192,16 +1523,22 @@ SLAB_API slab_error slab_cache_destroy(slab_cache *c)
     return SLAB_ERR_OK;
 }
 
-// Allocation when the active slab has no free object, or the handle is not a live cache.
+// Allocation when the fast path cannot serve: no free object in the active slab, a heap with
+// fault injection, or a handle that is not a live cache.
 SLAB__PRIVATE void *slab__alloc_slow(slab_cache *c)
 {
-    if (!slab__cache_ok(c))
+    slab__page *pg;
+    if (!slab__cache_ok(c) || slab__injected(c->heap, c, c->object_size, c->flags))
         return NULL;
-    if (slab__refill(c) != 0) {
-        slab__cache_oom(c);
-        return NULL;
+    pg = c->active;
+    if (!pg || !pg->freelist) {
+        if (slab__refill(c) != 0) {
+            slab__cache_oom(c);
+            return NULL;
+        }
+        pg = c->active;
     }
-    return slab__pop(c, c->active);
+    return slab__pop(c, pg);
 }
 
 SLAB_API void *slab_cache_alloc(slab_cache *c)
@@ -1228,30 +1565,40 @@ SLAB_API void *slab_cache_zalloc(slab_cache *c)
     return obj;
 }
 
-SLAB_API void slab_cache_free(slab_cache *c, void *obj)
+// Frees obj to the live cache c and returns 1, or reports why it cannot be freed and returns 0.
+SLAB__PRIVATE int slab__cache_free_checked(slab_cache *c, void *obj)
 {
     slab__page *pg = slab__obj_slab(c, obj);
-    if (SLAB__LIKELY(pg != NULL)) {
-        slab__push(c, pg, obj);
-        return;
+    if (!pg) {
+        slab__free_refused(c, obj);
+        return 0;
     }
-    slab__free_refused(c, obj);
+    slab__push(c, pg, obj);
+    return 1;
 }
 
-// Makes sure c's slabs hold n free objects, adding slabs; all or nothing. Returns 0 or -1.
-SLAB__PRIVATE int slab__reserve(slab_cache *c, size_t n)
+SLAB_API void slab_cache_free(slab_cache *c, void *obj)
+{
+    if (SLAB__LIKELY(c && c->magic == SLAB__CACHE_MAGIC && obj)) {
+        slab__page *pg = slab__obj_slab(c, obj);
+        if (SLAB__LIKELY(pg != NULL)) {
+            slab__push(c, pg, obj);
+            return;
+        }
+    }
+    if (obj && slab__cache_ok(c))
+        slab__cache_free_checked(c, obj);
+}
+
+// Adds slabs until c holds n free objects; all or nothing. Returns 0, or -1 for want of pages.
+SLAB__PRIVATE int slab__reserve_once(slab_cache *c, size_t n)
 {
     size_t have = c->nr_slabs * c->objperslab - c->active_objs, made = 0;
-    if (have >= n)
-        return 0;
-    // Fail at once when even all free pages could not hold the rest.
-    if ((n - have - 1) / c->objperslab + 1 > (c->heap->pages_free >> c->order))
-        return -1;
     while (have < n) {
         slab__page *pg = slab__slab_new(c);
-        if (!pg) { // fragmentation: undo, the new slabs are the first on the empty list
+        if (!pg) { // undo: the new slabs are the first ones on the empty list
             while (made--) {
-                pg = &c->heap->pages[c->lists[SLAB__EMPTY]];
+                pg = c->lists[SLAB__EMPTY];
                 slab__slab_list_del(c, pg, SLAB__EMPTY);
                 slab__slab_release(c, pg);
             }
@@ -1264,6 +1611,14 @@ SLAB__PRIVATE int slab__reserve(slab_cache *c, size_t n)
     return 0;
 }
 
+// slab__reserve_once, reclaiming memory once when the pages run short.
+SLAB__PRIVATE int slab__reserve(slab_cache *c, size_t n)
+{
+    if (slab__reserve_once(c, n) == 0)
+        return 0;
+    return slab__reclaim(c->heap) ? slab__reserve_once(c, n) : -1;
+}
+
 SLAB_API size_t slab_cache_alloc_bulk(slab_cache *c, size_t n, void **out)
 {
     size_t got = 0;
@@ -1273,7 +1628,9 @@ SLAB_API size_t slab_cache_alloc_bulk(slab_cache *c, size_t n, void **out)
         slab__report(c->heap, SLAB_ERR_INVALID_ARG, c, "bulk alloc: out is NULL");
         return 0;
     }
-    if (slab__reserve(c, n) != 0) {
+    if (slab__injected(c->heap, c, c->object_size, c->flags))
+        return 0;
+    if (n > SLAB__MAX_PAGES || slab__reserve(c, n) != 0) {
         slab__cache_oom(c);
         return 0;
     }
@@ -1313,16 +1670,8 @@ SLAB_API size_t slab_cache_free_bulk(slab_cache *c, size_t n, void **objs)
             return 0;
         }
     for (i = 0; i < n; i++) {
-        slab__page *pg;
-        if (!objs[i])
-            continue;
-        pg = slab__obj_slab(c, objs[i]);
-        if (!pg) { // the same object twice in the array
-            slab__free_refused(c, objs[i]);
-            continue;
-        }
-        slab__push(c, pg, objs[i]);
-        freed++;
+        if (objs[i]) // a second copy of one object in objs is refused here
+            freed += (size_t)slab__cache_free_checked(c, objs[i]);
     }
     return freed;
 }
@@ -1333,7 +1682,523 @@ SLAB_API size_t slab_cache_shrink(slab_cache *c)
 }
 
 // ==========================================================================================
-// >>stats  Figures of caches and of the page heap.
+// >>kmalloc  Generic allocation: size-class caches, made on first use.
+//
+// Classes: the kernel's 8 .. 256 plus 144 (so that no request up to 4 KiB wastes more than a
+// quarter of itself plus 8 bytes, rounded to 16), then four per power of two up to 32 KiB.
+
+static const uint16_t slab__small_classes[13] = {8,   16,  32,  64,  96,  128, 144,
+                                                  192, 256, 320, 384, 448, 512};
+// Class of requests of 9..512 bytes, by (size - 1) / 16.
+static const uint8_t slab__small_index[32] = {1,  2,  3,  3,  4,  4,  5,  5,  6,  7,  7,
+                                              7,  8,  8,  8,  8,  9,  9,  9,  9,  10, 10,
+                                              10, 10, 11, 11, 11, 11, 12, 12, 12, 12};
+
+// The class of a request of 1 .. 32768 bytes. Above 512, with e = log2(size - 1), the four
+// classes between 2^e and 2^(e+1) are 5, 6, 7 and 8 times 2^(e-2): 513 -> 640, 1025 -> 1280.
+SLAB__PRIVATE unsigned slab__kmalloc_index(size_t size)
+{
+    unsigned e;
+    if (size <= 8)
+        return 0;
+    if (size <= 512)
+        return slab__small_index[(size - 1) >> 4];
+    e = slab__log2(size - 1);
+    return 13 + 4 * (e - 9) + (unsigned)((size - 1) >> (e - 2)) - 4;
+}
+
+SLAB__PRIVATE size_t slab__kmalloc_size(unsigned idx)
+{
+    unsigned e = 9 + (idx - 13) / 4;
+    return idx < 13 ? slab__small_classes[idx] : (size_t)(5 + (idx - 13) % 4) << (e - 2);
+}
+
+// The alignment of class caches: power-of-two classes are aligned to their size (up to a page),
+// as Linux does, so slab_kmalloc_aligned can use them; others get the default 16.
+SLAB__PRIVATE size_t slab__kmalloc_align(const slab_heap *h, size_t size)
+{
+    size_t page = (size_t)1 << h->page_shift;
+    return slab__is_pow2(size) ? (size < page ? size : page) : 0;
+}
+
+// Whether class idx can have slabs in this heap; if not, its requests take the large path.
+SLAB__PRIVATE int slab__kmalloc_class_fits(const slab_heap *h, unsigned idx)
+{
+    size_t size = slab__kmalloc_size(idx);
+    return !slab__cache_args_bad(h, "kmalloc", size, slab__kmalloc_align(h, size), SLAB__KMALLOC,
+                                 0);
+}
+
+// The cache of class idx (which fits), made on first use; NULL (reported) without memory.
+SLAB__PRIVATE slab_cache *slab__kmalloc_cache(slab_heap *h, unsigned idx)
+{
+    size_t size = slab__kmalloc_size(idx), pos = 0;
+    char name[SLAB__NAME_LEN];
+    if (!h->kmalloc[idx]) {
+        slab__fmt_str(name, &pos, "kmalloc-", 0, 8);
+        slab__fmt_uint(name, &pos, size, 0);
+        name[pos] = '\0';
+        h->kmalloc[idx] = slab__cache_new(h, name, size, slab__kmalloc_align(h, size),
+                                          SLAB__KMALLOC, NULL, NULL);
+    }
+    return h->kmalloc[idx];
+}
+
+SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state);
+
+// kmalloc for every case the fast path leaves: size 0, first use of a class, large requests,
+// fault injection, bad handles. Zeroes the block when zero is set.
+SLAB__PRIVATE void *slab__kmalloc_slow(slab_heap *h, size_t size, int zero)
+{
+    void *p;
+    if (!slab__heap_ok(h) || size == 0)
+        return NULL;
+    if (size <= h->kmalloc_max && slab__kmalloc_class_fits(h, slab__kmalloc_index(size))) {
+        slab_cache *c = slab__kmalloc_cache(h, slab__kmalloc_index(size));
+        p = c ? slab_cache_alloc(c) : NULL;
+        if (p && zero)
+            SLAB_MEMSET(p, 0, c->object_size);
+        return p;
+    }
+    p = slab__large_alloc(h, size, SLAB__PG_KLARGE);
+    if (p && zero)
+        SLAB_MEMSET(p, 0, slab_ksize(h, p));
+    return p;
+}
+
+SLAB_API void *slab_kmalloc(slab_heap *h, size_t size)
+{
+    if (SLAB__LIKELY(h && h->magic == SLAB__HEAP_MAGIC && size - 1 < h->kmalloc_max)) {
+        slab_cache *c = h->kmalloc[slab__kmalloc_index(size)];
+        if (SLAB__LIKELY(c != NULL))
+            return slab_cache_alloc(c);
+    }
+    return slab__kmalloc_slow(h, size, 0);
+}
+
+SLAB_API void *slab_kzalloc(slab_heap *h, size_t size) { return slab__kmalloc_slow(h, size, 1); }
+
+SLAB_API void *slab_kcalloc(slab_heap *h, size_t n, size_t size)
+{
+    if (!slab__heap_ok(h))
+        return NULL;
+    if (size && n > SIZE_MAX / size) {
+        slab__report(h, SLAB_ERR_INVALID_ARG, NULL, "kcalloc: n * size overflows");
+        return NULL;
+    }
+    return slab__kmalloc_slow(h, n * size, 1);
+}
+
+SLAB_API void *slab_kmalloc_aligned(slab_heap *h, size_t size, size_t align)
+{
+    size_t page;
+    if (!slab__heap_ok(h))
+        return NULL;
+    page = (size_t)1 << h->page_shift;
+    if (!slab__is_pow2(align) || align > page) {
+        slab__report(h, SLAB_ERR_INVALID_ARG, NULL,
+                     "kmalloc_aligned: align must be a power of two up to the page size");
+        return NULL;
+    }
+    // Every class from 16 up is 16-aligned, power-of-two classes are aligned to their size (up
+    // to a page), and large blocks to a page: round the size up to a class that is aligned.
+    if (size != 0 && size < align)
+        size = align;
+    if (align > SLAB__MAX_NATURAL_ALIGN && size <= h->kmalloc_max && !slab__is_pow2(size))
+        size = (size_t)1 << (slab__log2(size - 1) + 1);
+    return slab_kmalloc(h, size);
+}
+
+// ==========================================================================================
+// >>vmalloc  Large blocks: whole pages, sized exactly.
+//
+// A run of n pages takes the smallest buddy block that holds it and gives the tail back at
+// once (Linux's alloc_pages_exact). Inside, the run is the largest aligned blocks that cover
+// it: its first block's head says KLARGE or VLARGE and holds n, the others say RUN (I8).
+
+// Marks pages [i, i+n) of z as one run whose first block's head gets `state`.
+SLAB__PRIVATE void slab__run_mark(slab__zone *z, uint32_t i, size_t n, unsigned state)
+{
+    uint32_t j = i;
+    while (j < i + n) {
+        unsigned k = slab__fit_order(z, j, i + n);
+        z->pages[j].order = (uint8_t)k;
+        z->pages[j].state = (uint8_t)(j == i ? state : (unsigned)SLAB__PG_RUN);
+        j += 1u << k;
+    }
+    z->pages[i].inuse = (uint32_t)n;
+}
+
+// Turns the block heads of the run at i back into plain tails, but for the first one.
+SLAB__PRIVATE void slab__run_unmark(slab__zone *z, uint32_t i)
+{
+    uint32_t j = i + (1u << z->pages[i].order), end = i + z->pages[i].inuse;
+    while (j < end) {
+        uint32_t next = j + (1u << z->pages[j].order);
+        z->pages[j].state = SLAB__PG_TAIL;
+        j = next;
+    }
+}
+
+SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state)
+{
+    size_t page = (size_t)1 << h->page_shift, npages;
+    slab__zone *z = NULL;
+    slab__page *pg;
+    uint32_t i;
+    if (size > SIZE_MAX - (page - 1) || (npages = (size + page - 1) >> h->page_shift) >
+                                            ((size_t)1 << (SLAB_MAX_ORDERS - 1))) {
+        slab__report(h, SLAB_ERR_INVALID_ARG, NULL, "allocation size is absurdly large");
+        return NULL;
+    }
+    if (slab__injected(h, NULL, size, 0))
+        return NULL;
+    pg = slab__take_or_reclaim(h, slab__order_for(npages), &z);
+    if (!pg) {
+        slab__oom(h, NULL, "no run of free pages large enough", 0);
+        return NULL;
+    }
+    i = slab__index(z, pg);
+    slab__range_give(z, i + (uint32_t)npages, (size_t)i + ((size_t)1 << pg->order));
+    slab__run_mark(z, i, npages, state);
+    h->large_pages += npages;
+    return slab__page_addr(h, z, pg);
+}
+
+// Gives the run at pg back to the page heap.
+SLAB__PRIVATE void slab__run_free(slab_heap *h, slab__zone *z, slab__page *pg)
+{
+    uint32_t i = slab__index(z, pg), n = pg->inuse;
+    slab__run_unmark(z, i);
+    pg->inuse = 0;
+    h->large_pages -= n;
+    slab__range_give(z, i, (size_t)i + n);
+}
+
+// Resizes the run at pg to m pages in place: shrinking always works, growing when the pages
+// after the run are free in the same region. Returns 1 on success, 0 when it cannot grow.
+SLAB__PRIVATE int slab__run_resize(slab_heap *h, slab__zone *z, slab__page *pg, size_t m)
+{
+    uint32_t i = slab__index(z, pg), n = pg->inuse, j;
+    unsigned state = pg->state;
+    if (m > n) {
+        if (m > (size_t)z->npages - i)
+            return 0;
+        for (j = i + n; j < i + m; j += 1u << z->pages[j].order)
+            if (z->pages[j].state != SLAB__PG_FREE) // a free block past the run starts at j
+                return 0;
+    }
+    slab__run_unmark(z, i);
+    if (m < n) {
+        slab__range_give(z, i + (uint32_t)m, (size_t)i + n);
+    } else {
+        for (j = i + n; j < i + m;) { // claim the free blocks, giving back what lies past i + m
+            slab__page *fb = &z->pages[j];
+            size_t end = (size_t)j + ((size_t)1 << fb->order);
+            slab__free_del(z, fb);
+            z->pages_free -= slab__order_pages(fb->order);
+            fb->state = SLAB__PG_TAIL;
+            if (end > (size_t)i + m)
+                slab__range_give(z, i + (uint32_t)m, end);
+            j = (uint32_t)end;
+        }
+    }
+    slab__run_mark(z, i, m, state);
+    h->large_pages = h->large_pages - n + m;
+    return 1;
+}
+
+SLAB_API void *slab_vmalloc(slab_heap *h, size_t size)
+{
+    return slab__heap_ok(h) && size ? slab__large_alloc(h, size, SLAB__PG_VLARGE) : NULL;
+}
+
+SLAB_API void *slab_vzalloc(slab_heap *h, size_t size)
+{
+    void *p = slab_vmalloc(h, size);
+    if (p)
+        SLAB_MEMSET(p, 0, slab_ksize(h, p));
+    return p;
+}
+
+SLAB_API void *slab_kvmalloc(slab_heap *h, size_t size)
+{
+    if (slab__heap_ok(h) && size > h->kmalloc_max)
+        return slab_vmalloc(h, size);
+    return slab_kmalloc(h, size);
+}
+
+SLAB_API void *slab_kvzalloc(slab_heap *h, size_t size)
+{
+    if (slab__heap_ok(h) && size > h->kmalloc_max)
+        return slab_vzalloc(h, size);
+    return slab_kzalloc(h, size);
+}
+
+// What a pointer handed to a free or resize function is: which family owns it, where.
+typedef struct slab__found {
+    slab__zone *zone;
+    slab__page *head; // the slab or the run's first block
+    slab_cache *cache;    // slab objects: their cache
+    unsigned kind;        // SLAB__OWN_*; 0 for what no free function takes
+} slab__found;
+
+// Looks p up for a function that accepts the kinds in `accept`. Returns 0 with *f filled, or
+// an error code and message: wrong family, not a block start, already free, not ours.
+SLAB__PRIVATE slab_error slab__find(slab_heap *h, const void *p, unsigned accept, slab__found *f,
+                                    const char **msg)
+{
+    slab_error code = slab__locate(h, p, &f->zone, &f->head, msg);
+    slab__page *pg = f->head;
+    unsigned kind = 0;
+    if (code != SLAB_ERR_OK)
+        return code;
+    f->cache = pg->state == SLAB__PG_SLAB ? pg->cache : NULL;
+    if (f->cache && (f->cache->flags & SLAB__KMALLOC))
+        kind = SLAB__OWN_KSLAB;
+    else if (pg->state == SLAB__PG_KLARGE || pg->state == SLAB__PG_VLARGE || pg->state == SLAB__PG_PAGES)
+        kind = pg->state == SLAB__PG_KLARGE   ? SLAB__OWN_KLARGE
+               : pg->state == SLAB__PG_VLARGE ? SLAB__OWN_VLARGE
+                                              : SLAB__OWN_PAGES;
+    f->kind = kind;
+    if (f->cache && !(accept & kind)) {
+        *msg = kind ? "object came from slab_kmalloc: free it with slab_kfree"
+                    : "object belongs to a typed cache: free it with slab_cache_free";
+        return SLAB_ERR_INVALID_POINTER;
+    }
+    if (f->cache) // a kmalloc object: the cache checks stride and double free
+        return slab__obj_slab(f->cache, p) ? SLAB_ERR_OK : slab__diagnose(f->cache, p, msg);
+    if (kind && p != slab__page_addr(h, f->zone, pg)) {
+        *msg = "pointer is inside a block, not at its start";
+        return SLAB_ERR_INVALID_POINTER;
+    }
+    if (kind & accept)
+        return SLAB_ERR_OK;
+    *msg = kind == SLAB__OWN_KLARGE   ? "block came from slab_kmalloc: free it with slab_kfree"
+           : kind == SLAB__OWN_VLARGE ? "block came from slab_vmalloc: free it with slab_vfree"
+           : kind == SLAB__OWN_PAGES  ? "block came from slab_pages_alloc: free it with slab_pages_free"
+           : pg->state == SLAB__PG_RUN ? "pointer is inside a large block, not at its start"
+                                       : "pointer into free pages";
+    if (pg->state == SLAB__PG_FREE &&
+        ((slab__addr(p) - slab__addr(f->zone->base)) & (((size_t)1 << h->page_shift) - 1)) == 0)
+        return SLAB_ERR_DOUBLE_FREE; // a page start in free pages: most likely freed before
+    return SLAB_ERR_INVALID_POINTER;
+}
+
+// Frees p if it is a block of a kind in `accept`, else reports why not. NULL is a no-op.
+SLAB__PRIVATE void slab__free_block(slab_heap *h, void *p, unsigned accept)
+{
+    const char *msg = "";
+    slab__found f;
+    slab_error code;
+    if (!p || !slab__heap_ok(h))
+        return;
+    code = slab__find(h, p, accept, &f, &msg);
+    if (code != SLAB_ERR_OK) {
+        slab__report(h, code, p, msg);
+    } else if (f.kind == SLAB__OWN_KSLAB) {
+        slab__push(f.cache, slab__obj_slab(f.cache, p), p);
+    } else if (f.kind == SLAB__OWN_PAGES) {
+        h->block_pages -= slab__order_pages(f.head->order);
+        slab__buddy_give(f.zone, f.head, f.head->order);
+    } else {
+        slab__run_free(h, f.zone, f.head);
+    }
+}
+
+SLAB_API void slab_kfree(slab_heap *h, void *p)
+{
+    if (SLAB__LIKELY(h && h->magic == SLAB__HEAP_MAGIC && p)) { // fast path: a kmalloc object
+        const slab__zone *z = &h->zone;
+        size_t off = (size_t)(slab__addr(p) - slab__addr(z->base));
+        if (SLAB__LIKELY(off < z->span)) {
+            slab_cache *c = z->pages[z->pages[off >> h->page_shift].head].cache;
+            slab__page *pg;
+            if (c && (c->flags & SLAB__KMALLOC) && (pg = slab__obj_slab(c, p)) != NULL) {
+                slab__push(c, pg, p);
+                return;
+            }
+        }
+    }
+    slab__free_block(h, p, SLAB__OWN_KSLAB | SLAB__OWN_KLARGE);
+}
+
+SLAB_API void slab_vfree(slab_heap *h, void *p) { slab__free_block(h, p, SLAB__OWN_VLARGE); }
+
+SLAB_API void slab_kvfree(slab_heap *h, void *p)
+{
+    slab__free_block(h, p, SLAB__OWN_KSLAB | SLAB__OWN_KLARGE | SLAB__OWN_VLARGE);
+}
+
+SLAB_API size_t slab_ksize(slab_heap *h, const void *p)
+{
+    const char *msg = "ksize of NULL";
+    slab__found f;
+    slab_error code = SLAB_ERR_INVALID_POINTER;
+    if (!slab__heap_ok(h))
+        return 0;
+    if (p) {
+        code = slab__find(h, p, SLAB__OWN_KSLAB | SLAB__OWN_KLARGE | SLAB__OWN_VLARGE, &f, &msg);
+        if (code != SLAB_ERR_OK && f.cache && slab__obj_slab(f.cache, p))
+            return f.cache->object_size; // an object of a typed cache has a size too
+    }
+    if (code != SLAB_ERR_OK) {
+        slab__report(h, code, p, msg);
+        return 0;
+    }
+    return f.cache ? f.cache->object_size : (size_t)f.head->inuse << h->page_shift;
+}
+
+// realloc for the families in accept: kmalloc's, or (kv) kmalloc's and vmalloc's.
+SLAB__PRIVATE void *slab__realloc(slab_heap *h, void *p, size_t size, unsigned accept)
+{
+    const char *msg = "";
+    size_t old, page;
+    slab__found f;
+    slab_error code;
+    void *q;
+    int kv = (accept & SLAB__OWN_VLARGE) != 0;
+    if (!p)
+        return kv ? slab_kvmalloc(h, size) : slab_kmalloc(h, size);
+    if (!slab__heap_ok(h))
+        return NULL;
+    if (size == 0) {
+        slab__free_block(h, p, accept);
+        return NULL;
+    }
+    code = slab__find(h, p, accept, &f, &msg);
+    if (code != SLAB_ERR_OK) {
+        slab__report(h, code, p, msg);
+        return NULL;
+    }
+    page = (size_t)1 << h->page_shift;
+    if (f.cache) {
+        old = f.cache->object_size;
+        if (size <= old)
+            return p;
+    } else {
+        old = (size_t)f.head->inuse << h->page_shift;
+        // A large block keeps its pages unless the size moves to a kmalloc class.
+        if (size > h->kmalloc_max && size <= SIZE_MAX - (page - 1) &&
+            slab__run_resize(h, f.zone, f.head, (size + page - 1) >> h->page_shift))
+            return p;
+    }
+    q = kv && size > h->kmalloc_max ? slab_vmalloc(h, size) : slab_kmalloc(h, size);
+    if (!q && !f.cache && size < old) { // never fail a shrink: keep the pages still needed
+        slab__run_resize(h, f.zone, f.head, (size + page - 1) >> h->page_shift);
+        return p;
+    }
+    if (!q)
+        return NULL;
+    SLAB_MEMCPY(q, p, size < old ? size : old);
+    slab__free_block(h, p, accept);
+    return q;
+}
+
+SLAB_API void *slab_krealloc(slab_heap *h, void *p, size_t size)
+{
+    return slab__realloc(h, p, size, SLAB__OWN_KSLAB | SLAB__OWN_KLARGE);
+}
+
+SLAB_API void *slab_kvrealloc(slab_heap *h, void *p, size_t size)
+{
+    return slab__realloc(h, p, size, SLAB__OWN_KSLAB | SLAB__OWN_KLARGE | SLAB__OWN_VLARGE);
+}
+
+// ==========================================================================================
+// >>reclaim  Memory pressure: empty slabs first, then the program's shrinkers.
+
+// Releases every cache's empty slabs; returns the pages given back.
+SLAB__PRIVATE size_t slab__release_all_empty(slab_heap *h)
+{
+    size_t pages = 0;
+    slab_cache *c;
+    for (c = h->caches; c; c = c->next)
+        pages += slab__release_empty(c);
+    return pages;
+}
+
+// Empty slabs, then the shrinkers, then the slabs their frees emptied. Returns the pages the
+// caches gave back.
+SLAB__PRIVATE size_t slab__shrink_all(slab_heap *h)
+{
+    size_t pages = slab__release_all_empty(h);
+    slab_shrinker *s, *next;
+    for (s = h->shrinkers; s; s = next) {
+        size_t n = s->count(s->ctx);
+        next = s->next; // a shrinker may unregister itself
+        if (n)
+            s->scan(n, s->ctx);
+    }
+    return pages + slab__release_all_empty(h);
+}
+
+// Frees what it can for an allocation that found no memory. Returns 0 when reclaim is already
+// running (an allocation from inside a shrinker), so that callers do not retry in vain.
+SLAB__PRIVATE int slab__reclaim(slab_heap *h)
+{
+    if (h->reclaiming)
+        return 0;
+    h->reclaiming = 1;
+    slab__shrink_all(h);
+    h->reclaiming = 0;
+    return 1;
+}
+
+SLAB_API size_t slab_heap_shrink(slab_heap *h)
+{
+    size_t pages;
+    if (!slab__heap_ok(h) || h->reclaiming)
+        return 0;
+    h->reclaiming = 1;
+    pages = slab__shrink_all(h);
+    h->reclaiming = 0;
+    return pages;
+}
+
+SLAB_API slab_shrinker *slab_register_shrinker(slab_heap *h, slab_count_fn count,
+                                               slab_scan_fn scan, void *ctx)
+{
+    slab_shrinker *s;
+    if (!slab__heap_ok(h))
+        return NULL;
+    if (!count || !scan) {
+        slab__report(h, SLAB_ERR_INVALID_ARG, NULL, "a shrinker needs count and scan functions");
+        return NULL;
+    }
+    if (!h->shrinker_cache)
+        h->shrinker_cache = slab__cache_new(h, "slab_shrinker", sizeof(slab_shrinker), 0,
+                                            SLAB__INTERNAL, NULL, NULL);
+    s = h->shrinker_cache ? (slab_shrinker *)slab_cache_alloc(h->shrinker_cache) : NULL;
+    if (!s)
+        return NULL;
+    s->magic = SLAB__SHRINKER_MAGIC;
+    s->count = count;
+    s->scan = scan;
+    s->ctx = ctx;
+    s->next = h->shrinkers;
+    h->shrinkers = s;
+    return s;
+}
+
+SLAB_API void slab_unregister_shrinker(slab_heap *h, slab_shrinker *shrinker)
+{
+    slab_shrinker **link;
+    if (!slab__heap_ok(h) || !shrinker)
+        return;
+    for (link = &h->shrinkers; *link && *link != shrinker; link = &(*link)->next)
+        ;
+    if (!*link) {
+        slab__report(h, SLAB_ERR_INVALID_ARG, shrinker, "shrinker is not registered");
+        return;
+    }
+    *link = shrinker->next;
+    shrinker->magic = 0;
+    slab_cache_free(h->shrinker_cache, shrinker);
+}
+
+// ==========================================================================================
+// >>stats  Figures of caches and of the page heap; the slabinfo dump; leak reports.
 
 SLAB_API slab_error slab_cache_info(slab_cache *c, slab_slabinfo *out)
 {
@@ -1350,7 +2215,7 @@ SLAB_API slab_error slab_cache_info(slab_cache *c, slab_slabinfo *out)
     out->object_size = c->object_size;
     out->objsize = c->stride;
     out->align = c->align;
-    out->flags = c->flags;
+    out->flags = c->flags & SLAB__KNOWN_FLAGS;
     out->active_objs = c->active_objs;
     out->num_objs = c->nr_slabs * c->objperslab;
     out->objperslab = c->objperslab;
@@ -1363,6 +2228,7 @@ SLAB_API slab_error slab_cache_info(slab_cache *c, slab_slabinfo *out)
 SLAB_API slab_error slab_heap_stats(slab_heap *h, slab_heapinfo *out)
 {
     const slab_cache *c;
+    const slab__zone *z;
     unsigned k;
     if (!slab__heap_ok(h))
         return SLAB_ERR_BAD_HANDLE;
@@ -1372,22 +2238,154 @@ SLAB_API slab_error slab_heap_stats(slab_heap *h, slab_heapinfo *out)
     }
     SLAB_MEMSET(out, 0, sizeof *out);
     out->page_size = (size_t)1 << h->page_shift;
-    out->pages_total = h->npages;
-    out->pages_free = h->pages_free;
-    out->largest_free = h->free_mask ? slab__order_pages(slab__log2(h->free_mask)) : 0;
-    out->max_order = h->max_order;
-    for (k = 0; k < SLAB_MAX_ORDERS; k++)
-        out->free_blocks[k] = h->nr_free[k];
-    for (c = h->caches; c; c = c->next) {
-        size_t pages = c->nr_slabs << c->order;
-        out->slab_pages += pages;
-        if (c->flags & SLAB_RECLAIM_ACCOUNT)
-            out->reclaimable_pages += pages;
+    for (z = &h->zone; z; z = z->next) {
+        size_t largest = z->free_mask ? slab__order_pages(slab__log2(z->free_mask)) : 0;
+        out->pages_total += z->npages;
+        out->pages_free += z->pages_free;
+        out->largest_free = largest > out->largest_free ? largest : out->largest_free;
+        out->max_order = z->max_order > out->max_order ? z->max_order : out->max_order;
+        for (k = 0; k < SLAB_MAX_ORDERS; k++)
+            out->free_blocks[k] += z->nr_free[k];
+        out->metadata_bytes += (size_t)(z->region_hi - z->region_lo) - z->span;
     }
-    out->metadata_bytes = (size_t)(h->region_hi - h->region_lo) - h->span;
+    for (c = h->caches; c; c = c->next) {
+        out->slab_pages += c->slab_pages;
+        if (c->flags & SLAB_RECLAIM_ACCOUNT)
+            out->reclaimable_pages += c->slab_pages;
+    }
+    out->large_pages = h->large_pages;
+    out->block_pages = h->block_pages;
+    out->fragmentation = out->pages_free
+        ? (unsigned)((out->pages_free - out->largest_free) * 100 / out->pages_free) : 0;
+    out->regions = h->num_zones;
     out->num_caches = h->num_caches;
     out->oom_count = h->oom_count;
     return SLAB_ERR_OK;
+}
+
+SLAB_API size_t slab_heap_max_alloc(slab_heap *h)
+{
+    slab_heapinfo info;
+    return slab_heap_stats(h, &info) == SLAB_ERR_OK ? info.largest_free * info.page_size : 0;
+}
+
+SLAB_API int slab_heap_for_each_cache(slab_heap *h, int (*fn)(slab_cache *cache, void *user),
+                                      void *user)
+{
+    slab_cache *c, *next;
+    if (!slab__heap_ok(h) || !fn)
+        return 0;
+    for (c = h->caches; c; c = next) {
+        int r;
+        next = c->next;
+        if ((r = fn(c, user)) != 0)
+            return r;
+    }
+    return 0;
+}
+
+#define SLAB__LINE 192 // bytes of one dump or report line; every line written fits
+
+// Ends the line in buf and hands it to print.
+SLAB__PRIVATE void slab__emit(char *buf, size_t pos, slab_print_fn print, void *user)
+{
+    buf[pos++] = '\n';
+    buf[pos] = '\0';
+    print(buf, user);
+}
+
+SLAB_API void slab_heap_dump(slab_heap *h, slab_print_fn print, void *user)
+{
+    static const char *const head[2] = {
+        "slabinfo - version: 2.1 (slab.h)",
+        "# name               <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : "
+        "slabdata <active_slabs> <num_slabs>"};
+    char buf[SLAB__LINE];
+    slab_heapinfo hi;
+    slab_cache *c;
+    size_t pos;
+    unsigned k;
+    if (!slab__heap_ok(h) || !print || slab_heap_stats(h, &hi) != SLAB_ERR_OK)
+        return;
+    for (k = 0; k < 2; k++) {
+        pos = 0;
+        slab__fmt_str(buf, &pos, head[k], 0, SLAB__LINE - 2);
+        slab__emit(buf, pos, print, user);
+    }
+    for (c = h->caches; c; c = c->next) {
+        slab_slabinfo si;
+        slab_cache_info(c, &si);
+        pos = 0;
+        slab__fmt_str(buf, &pos, si.name, 20, SLAB__NAME_LEN);
+        slab__fmt_uint(buf, &pos, si.active_objs, 14);
+        slab__fmt_uint(buf, &pos, si.num_objs, 11);
+        slab__fmt_uint(buf, &pos, si.objsize, 10);
+        slab__fmt_uint(buf, &pos, si.objperslab, 13);
+        slab__fmt_uint(buf, &pos, si.pagesperslab, 15);
+        slab__fmt_str(buf, &pos, " : slabdata", 0, 11);
+        slab__fmt_uint(buf, &pos, si.active_slabs, 15);
+        slab__fmt_uint(buf, &pos, si.num_slabs, 12);
+        slab__emit(buf, pos, print, user);
+    }
+    pos = 0; // free blocks per order, as /proc/buddyinfo shows them
+    slab__fmt_str(buf, &pos, "buddyinfo: free blocks of order 0..", 0, 40);
+    slab__fmt_uint(buf, &pos, hi.max_order, 0);
+    slab__fmt_str(buf, &pos, ":", 0, 1);
+    for (k = 0; k <= hi.max_order; k++)
+        slab__fmt_uint(buf, &pos, hi.free_blocks[k], 6);
+    slab__emit(buf, pos, print, user);
+    pos = 0;
+    slab__fmt_str(buf, &pos, "pages: total ", 0, 13);
+    slab__fmt_uint(buf, &pos, hi.pages_total, 0);
+    slab__fmt_str(buf, &pos, ", free ", 0, 7);
+    slab__fmt_uint(buf, &pos, hi.pages_free, 0);
+    slab__fmt_str(buf, &pos, ", largest free block ", 0, 21);
+    slab__fmt_uint(buf, &pos, hi.largest_free, 0);
+    slab__fmt_str(buf, &pos, ", fragmentation ", 0, 16);
+    slab__fmt_uint(buf, &pos, hi.fragmentation, 0);
+    slab__fmt_str(buf, &pos, "%", 0, 1);
+    slab__emit(buf, pos, print, user);
+}
+
+// A leak report's line: "<what> <name>: <n> live <unit>".
+SLAB__PRIVATE void slab__report_leak(slab_heap *h, const void *ptr, const char *what,
+                                     const char *name, size_t n, const char *unit)
+{
+    char buf[SLAB__LINE];
+    size_t pos = 0;
+    slab__fmt_str(buf, &pos, what, 0, 40);
+    slab__fmt_str(buf, &pos, name, 0, SLAB__NAME_LEN);
+    slab__fmt_str(buf, &pos, ": ", 0, 2);
+    slab__fmt_uint(buf, &pos, n, 0);
+    slab__fmt_str(buf, &pos, unit, 0, 40);
+    buf[pos] = '\0';
+    slab__report(h, SLAB_ERR_BUSY, ptr, buf);
+}
+
+// Reports what is still allocated when a heap is destroyed: objects per cache, then blocks.
+SLAB__PRIVATE void slab__report_leaks(slab_heap *h)
+{
+    size_t large = 0, blocks = 0;
+    const slab__zone *z;
+    slab_cache *c;
+    for (c = h->caches; c; c = c->next)
+        if (c->active_objs && !(c->flags & SLAB__INTERNAL) && c != &h->cache_cache)
+            slab__report_leak(h, c, "heap destroyed with live objects in cache ", c->name,
+                              c->active_objs, " objects");
+    for (z = &h->zone; z; z = z->next) {
+        uint32_t i;
+        for (i = 0; i < z->npages; i += 1u << z->pages[i].order) {
+            uint8_t st = z->pages[i].state;
+            large += st == SLAB__PG_KLARGE || st == SLAB__PG_VLARGE;
+            blocks += st == SLAB__PG_PAGES;
+        }
+    }
+    if (large)
+        slab__report_leak(h, NULL, "heap destroyed with live blocks", "", large,
+                          " large (kmalloc/vmalloc) blocks");
+    if (blocks)
+        slab__report_leak(h, NULL, "heap destroyed with live blocks", "", blocks,
+                          " page blocks");
 }
 
 // ==========================================================================================
@@ -1395,9 +2393,12 @@ SLAB_API slab_error slab_heap_stats(slab_heap *h, slab_heapinfo *out)
 
 typedef struct slab__check_state {
     const char *msg;    // what broke
-    size_t free_heads;  // found by the page walk, compared with the free lists and caches
+    size_t free_heads;  // found by the page walk of one zone, compared with its free lists
     size_t free_pages;
-    size_t slab_heads;
+    size_t slab_heads;  // found by the page walks of all zones, compared with the caches
+    size_t large_pages;
+    size_t block_pages;
+    size_t run_end;     // the page after the current large run
 } slab__check_state;
 
 // Sets the message of a broken invariant and returns its number.
@@ -1407,48 +2408,58 @@ SLAB__PRIVATE int slab__broken(slab__check_state *st, int invariant, const char 
     return invariant;
 }
 
-// I3 and I4 for one block: its tails, and no free buddy beside a free block.
-SLAB__PRIVATE int slab__check_block(const slab_heap *h, uint32_t i, slab__check_state *st)
+// I3, I4 and I8 for the block at i: its tails, no free buddy beside a free block, large runs
+// made of the largest aligned blocks that cover them.
+SLAB__PRIVATE int slab__check_block(const slab__zone *z, uint32_t i, slab__check_state *st)
 {
-    const slab__page *pg = &h->pages[i];
+    const slab__page *pg = &z->pages[i];
     uint32_t t, n = 1u << pg->order;
+    int slab = pg->state == SLAB__PG_SLAB;
     for (t = 1; t < n; t++) {
-        const slab__page *tail = &h->pages[i + t];
-        int slab_tail = pg->state == SLAB__PG_SLAB;
-        if (tail->state != (slab_tail ? SLAB__PG_SLAB_TAIL : SLAB__PG_TAIL) ||
-            tail->head != (slab_tail ? i : i + t) || tail->cache)
+        const slab__page *tail = &z->pages[i + t];
+        if (tail->state != (slab ? SLAB__PG_SLAB_TAIL : SLAB__PG_TAIL) ||
+            tail->head != (slab ? i : i + t) || tail->cache)
             return slab__broken(st, 3, "a tail page does not belong to its block");
     }
     if (pg->state == SLAB__PG_FREE) {
         uint32_t buddy = i ^ n;
         st->free_heads++;
         st->free_pages += n;
-        if (pg->order < h->max_order && buddy < h->npages &&
-            h->pages[buddy].state == SLAB__PG_FREE && h->pages[buddy].order == pg->order)
+        if (pg->order < z->max_order && buddy < z->npages &&
+            z->pages[buddy].state == SLAB__PG_FREE && z->pages[buddy].order == pg->order)
             return slab__broken(st, 4, "two free buddies were not merged");
     }
-    if (pg->state == SLAB__PG_SLAB)
-        st->slab_heads++;
+    if ((pg->state == SLAB__PG_RUN) != (i < st->run_end))
+        return slab__broken(st, 8, "a large run has a missing or a stray block");
+    if (pg->state == SLAB__PG_KLARGE || pg->state == SLAB__PG_VLARGE) {
+        if (pg->inuse == 0 || pg->inuse > z->npages - i)
+            return slab__broken(st, 8, "a large run's length is out of range");
+        st->run_end = (size_t)i + pg->inuse;
+        st->large_pages += pg->inuse;
+    }
+    if (i < st->run_end && pg->order != slab__fit_order(z, i, st->run_end))
+        return slab__broken(st, 8, "a large run is not made of its largest aligned blocks");
+    st->slab_heads += (size_t)slab;
+    st->block_pages += pg->state == SLAB__PG_PAGES ? n : 0;
     return 0;
 }
 
 // I1 and I2: walking the blocks from page 0, each starts with a head of a valid order.
-SLAB__PRIVATE int slab__check_pages(const slab_heap *h, slab__check_state *st)
+SLAB__PRIVATE int slab__check_pages(const slab__zone *z, slab__check_state *st)
 {
     uint32_t i = 0;
-    while (i < h->npages) {
-        const slab__page *pg = &h->pages[i];
+    while (i < z->npages) {
+        const slab__page *pg = &z->pages[i];
         int r;
-        if (pg->state != SLAB__PG_FREE && pg->state != SLAB__PG_PAGES &&
-            pg->state != SLAB__PG_SLAB)
+        if (pg->state == SLAB__PG_TAIL || pg->state == SLAB__PG_SLAB_TAIL ||
+            pg->state > SLAB__PG_RUN)
             return slab__broken(st, 1, "a block does not start with a head page");
         if (pg->head != i || (pg->cache != NULL) != (pg->state == SLAB__PG_SLAB))
             return slab__broken(st, 1, "a head page's descriptor is inconsistent");
-        if (pg->order > h->max_order || (i & ((1u << pg->order) - 1u)) ||
-            (size_t)h->npages - i < slab__order_pages(pg->order))
+        if (pg->order > z->max_order || (i & ((1u << pg->order) - 1u)) ||
+            (size_t)z->npages - i < slab__order_pages(pg->order))
             return slab__broken(st, 2, "a block is misaligned or runs past the last page");
-        r = slab__check_block(h, i, st);
-        if (r)
+        if ((r = slab__check_block(z, i, st)) != 0)
             return r;
         i += 1u << pg->order;
     }
@@ -1456,44 +2467,48 @@ SLAB__PRIVATE int slab__check_pages(const slab_heap *h, slab__check_state *st)
 }
 
 // I4: the free lists hold exactly the free blocks the page walk found, with right counts.
-SLAB__PRIVATE int slab__check_free_lists(const slab_heap *h, slab__check_state *st)
+SLAB__PRIVATE int slab__check_free_lists(const slab__zone *z, slab__check_state *st)
 {
     size_t heads = 0, pages = 0;
     unsigned k;
     for (k = 0; k < SLAB_MAX_ORDERS; k++) {
-        uint32_t i, prev = SLAB__NIL;
+        const slab__page *pg, *prev = NULL;
         size_t n = 0;
-        for (i = h->free_head[k]; i != SLAB__NIL; prev = i, i = h->pages[i].next) {
-            if (i >= h->npages || n++ > h->npages || h->pages[i].prev != prev)
+        for (pg = z->free_head[k]; pg; prev = pg, pg = pg->next) {
+            if (slab__addr(pg) < slab__addr(z->pages) ||
+                slab__addr(pg) >= slab__addr(z->pages + z->npages) || n++ > z->npages ||
+                pg->prev != prev)
                 return slab__broken(st, 4, "a free list is broken");
-            if (h->pages[i].state != SLAB__PG_FREE || h->pages[i].order != k)
+            if (pg->state != SLAB__PG_FREE || pg->order != k)
                 return slab__broken(st, 4, "a free list holds a block of another order");
         }
-        if (n != h->nr_free[k] || (n != 0) != ((h->free_mask >> k) & 1u))
+        if (n != z->nr_free[k] || (n != 0) != ((z->free_mask >> k) & 1u))
             return slab__broken(st, 4, "a free list's count or mask bit is wrong");
         heads += n;
         pages += n << k;
     }
-    if (heads != st->free_heads || pages != st->free_pages || pages != h->pages_free)
+    if (heads != st->free_heads || pages != st->free_pages || pages != z->pages_free)
         return slab__broken(st, 4, "free blocks and free lists disagree");
     return 0;
 }
 
 // I5: the slab's free list holds inuse's complement of distinct object starts.
-SLAB__PRIVATE int slab__check_slab(const slab_cache *c, const slab__page *pg, slab__check_state *st)
+SLAB__PRIVATE int slab__check_slab(slab_cache *c, const slab__page *pg, slab__check_state *st)
 {
-    const slab_heap *h = c->heap;
-    uint32_t head = slab__page_index(h, pg);
+    slab_heap *h = c->heap;
+    const slab__zone *z = slab__zone_of_page(h, pg);
+    uint32_t head = slab__index(z, pg);
     size_t free_objs = 0;
     void *obj;
     if (pg->state != SLAB__PG_SLAB || pg->cache != c || pg->order != c->order)
         return slab__broken(st, 6, "a cache lists a page that is not one of its slabs");
-    if (pg->inuse > c->objperslab || pg->colour + c->slot_bytes > ((size_t)1 << h->page_shift) << pg->order)
+    if (pg->inuse > c->objperslab ||
+        pg->colour + c->slot_bytes > ((size_t)1 << h->page_shift) << pg->order)
         return slab__broken(st, 5, "a slab's count or colour is out of range");
     for (obj = pg->freelist; obj; obj = *slab__link(obj, c->link_off)) {
-        size_t off = (size_t)(slab__addr(obj) - slab__addr(h->base));
-        if (++free_objs > c->objperslab - pg->inuse || off >= h->span ||
-            !slab__on_stride(c, head, pg, off))
+        size_t off = (size_t)(slab__addr(obj) - slab__addr(z->base));
+        if (++free_objs > c->objperslab - pg->inuse || off >= z->span ||
+            !slab__on_stride(c, slab__slab_offset(h, z, head, pg, obj)))
             return slab__broken(st, 5, "a slab's free list is corrupt");
     }
     if (free_objs != c->objperslab - pg->inuse)
@@ -1502,20 +2517,19 @@ SLAB__PRIVATE int slab__check_slab(const slab_cache *c, const slab__page *pg, sl
 }
 
 // I5..I7 for one cache: each list, the active slab, and the totals.
-SLAB__PRIVATE int slab__check_cache(const slab_heap *h, const slab_cache *c, slab__check_state *st,
+SLAB__PRIVATE int slab__check_cache(const slab_heap *h, slab_cache *c, slab__check_state *st,
                                     size_t *slabs)
 {
-    size_t n_slabs = 0, inuse = 0;
+    size_t n_slabs = 0, inuse = 0, pages = 0;
     unsigned w;
     int r;
-    if (c->magic != SLAB__CACHE_MAGIC || c->heap != h)
+    if ((c->magic != SLAB__CACHE_MAGIC && c->magic != SLAB__CACHE_SLOW) || c->heap != h)
         return slab__broken(st, 7, "a cache on the heap's list is not a live cache of this heap");
     for (w = 0; w < SLAB__NLISTS; w++) {
-        uint32_t i, prev = SLAB__NIL;
+        const slab__page *pg, *prev = NULL;
         size_t n = 0;
-        for (i = c->lists[w]; i != SLAB__NIL; prev = i, i = h->pages[i].next) {
-            const slab__page *pg = &h->pages[i];
-            if (i >= h->npages || n++ > h->npages || pg->prev != prev || pg == c->active)
+        for (pg = c->lists[w]; pg; prev = pg, pg = pg->next) {
+            if (n++ > st->slab_heads || pg->prev != prev || pg == c->active)
                 return slab__broken(st, 6, "a slab list is broken");
             if ((r = slab__check_slab(c, pg, st)) != 0)
                 return r;
@@ -1533,16 +2547,17 @@ SLAB__PRIVATE int slab__check_cache(const slab_heap *h, const slab_cache *c, sla
         inuse += c->active->inuse;
         n_slabs++;
     }
-    if (n_slabs != c->nr_slabs || inuse != c->active_objs)
-        return slab__broken(st, 7, "a cache's slab or object count is wrong");
+    pages = n_slabs << c->order;
+    if (n_slabs != c->nr_slabs || inuse != c->active_objs || pages != c->slab_pages)
+        return slab__broken(st, 7, "a cache's slab, page or object count is wrong");
     *slabs += n_slabs;
     return 0;
 }
 
-// I6, I7: every cache is sound, and together they hold every slab the page walk found.
-SLAB__PRIVATE int slab__check_caches(const slab_heap *h, slab__check_state *st)
+// I6, I7: every cache is sound, and together they hold every slab the page walks found.
+SLAB__PRIVATE int slab__check_caches(slab_heap *h, slab__check_state *st)
 {
-    const slab_cache *c, *prev = NULL;
+    slab_cache *c, *prev = NULL;
     size_t n = 0, slabs = 0;
     int r;
     if (h->caches != &h->cache_cache)
@@ -1563,13 +2578,21 @@ SLAB__PRIVATE int slab__check_caches(const slab_heap *h, slab__check_state *st)
 SLAB_API int slab_heap_check(slab_heap *h)
 {
     slab__check_state st;
-    int r;
+    const slab__zone *z;
+    size_t zones = 0;
+    int r = 0;
     if (!slab__heap_ok(h))
         return -1;
     SLAB_MEMSET(&st, 0, sizeof st);
-    r = slab__check_pages(h, &st);
-    if (!r)
-        r = slab__check_free_lists(h, &st);
+    for (z = &h->zone; z && !r; z = z->next) {
+        st.free_heads = st.free_pages = st.run_end = 0;
+        r = ++zones > h->num_zones ? slab__broken(&st, 1, "the region list is broken")
+                                   : slab__check_pages(z, &st);
+        if (!r)
+            r = slab__check_free_lists(z, &st);
+    }
+    if (!r && (st.large_pages != h->large_pages || st.block_pages != h->block_pages))
+        r = slab__broken(&st, 8, "the heap's large or block page count is wrong");
     if (!r)
         r = slab__check_caches(h, &st);
     if (r)
