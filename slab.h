@@ -5,10 +5,12 @@
    Every other file just includes "slab.h".
 
    WHAT IT IS
-   The Linux kernel's memory layers over one block of memory you hand it: a buddy page heap
-   (power-of-two blocks of pages, split and coalesced), and typed object caches (kmem_cache)
-   whose slabs are carved from those pages. No allocation ever happens outside your region,
-   there is no global state, and any number of heaps may live side by side.
+   The Linux kernel's memory layers over memory you hand it: a buddy page heap (power-of-two
+   blocks of pages, split and coalesced), typed object caches (kmem_cache) with constructors
+   and bulk calls, kmalloc-style size classes, vmalloc-style page runs sized exactly, and
+   reclaim through shrinkers when memory runs out. No allocation ever happens outside your
+   regions, there is no global state, and any number of heaps may live side by side (a heap
+   may even live in a block of another: a plugin's arena).
 
    CONTENTS (search the tag)  >>config >>types >>api >>impl >>util >>error >>buddy >>cache
                               >>kmalloc >>vmalloc >>reclaim >>stats >>check
@@ -22,8 +24,8 @@
    SLAB_DEBUG          0                (d) reserved for the debugging layer; must be 0 or 1
    SLAB_ASSERT(c)      assert(c)        (i) checks of the library's own invariants, never of
                                             user input; define as ((void)0) to drop them
-   SLAB_MEMSET(p,v,n)  memset           (i) used for zalloc
-   SLAB_MEMCPY(d,s,n)  memcpy           (i) used to copy cache names
+   SLAB_MEMSET(p,v,n)  memset           (i) used by the zeroing allocations and by init
+   SLAB_MEMCPY(d,s,n)  memcpy           (i) used by krealloc and kvrealloc when a block moves
    SLAB_ABORT()        abort()          (i) called after a SLAB_PANIC report
    SLAB_NO_STDIO       unset            (i) the default error hook prints nothing
    A freestanding build (no libc) defines SLAB_ASSERT, SLAB_MEMSET, SLAB_MEMCPY, SLAB_ABORT and
@@ -38,11 +40,12 @@
        object starts of that slab, each once
    I6  each slab is on exactly one list of its cache (or is the cache's active slab), and the
        list matches its fill: full, partial or empty
-   I7  a cache's active_objs is the sum of its slabs' inuse; its nr_slabs counts its slabs
+   I7  a cache's active_objs plus its magazine's objects is the sum of its slabs' inuse; its
+       nr_slabs counts its slabs; the magazine holds distinct objects of the cache
    I8  a large run is its first block (KLARGE/VLARGE, holding the run's length) and RUN blocks
        after it; the heap's counts of large and page-block pages match the blocks
 
-   More: README.md and docs/ (design, errors, configuration).
+   More: README.md (usage, configuration) and docs/ (design, errors).
 */
 /// @file slab.h
 #ifndef SLAB_H_INCLUDED
@@ -160,10 +163,11 @@ typedef struct slab_slabinfo {
     size_t align;        ///< alignment of every object
     unsigned flags;      ///< SLAB_* flags the cache was created with
     size_t active_objs;  ///< objects allocated now
+    size_t cached_objs;  ///< freed objects kept at hand for reuse (the cache's magazine)
     size_t num_objs;     ///< object slots in all slabs
     size_t objperslab;   ///< object slots per slab
     size_t pagesperslab; ///< pages per slab
-    size_t active_slabs; ///< slabs with at least one object allocated
+    size_t active_slabs; ///< slabs with at least one object allocated (cached ones aside)
     size_t num_slabs;    ///< slabs the cache holds
 } slab_slabinfo;
 
@@ -225,8 +229,8 @@ SLAB_API void slab_pages_free(slab_heap *heap, void *pages);
 /// Fills *out with the page heap's figures. Returns 0, or an error for a bad handle or NULL out.
 SLAB_API slab_error slab_heap_stats(slab_heap *heap, slab_heapinfo *out);
 /// Adds a region to a live heap, which can then allocate from it; nothing already allocated
-/// moves, and blocks never straddle two regions. Returns 0, or INVALID_ARG (bad handle, NULL
-/// or wrapping region, overlap with a region of the heap) or REGION_SMALL, reported.
+/// moves, and blocks never straddle two regions. Returns 0, or BAD_HANDLE, INVALID_ARG (NULL or
+/// wrapping region, overlap with a region of the heap) or REGION_SMALL, reported.
 SLAB_API int slab_heap_add_region(slab_heap *heap, void *region, size_t size);
 /// The smallest region size that gives a heap at least npages pages of page_size bytes
 /// (0 selects 4096) wherever the region starts; 0 if that overflows or page_size is invalid.
@@ -266,7 +270,8 @@ SLAB_API void slab_cache_free(slab_cache *cache, void *obj);
 /// Allocates n objects into out[0..n-1]: all or nothing. Returns n, or 0 with nothing allocated.
 SLAB_API size_t slab_cache_alloc_bulk(slab_cache *cache, size_t n, void **out);
 /// Frees objs[0..n-1], skipping NULLs. Every pointer is checked first: if one is bad, it is
-/// reported and none is freed. Returns the number of objects freed.
+/// reported and none is freed. Returns the number of objects freed. A pointer given twice is a
+/// double free: caught when the copies are adjacent in objs, like slab_cache_free's check.
 SLAB_API size_t slab_cache_free_bulk(slab_cache *cache, size_t n, void **objs);
 /// Gives every empty slab back to the page heap. Returns the number of pages given back.
 SLAB_API size_t slab_cache_shrink(slab_cache *cache);
@@ -397,11 +402,11 @@ SLAB_API int slab_heap_for_each_cache(slab_heap *heap, int (*fn)(slab_cache *cac
 #define SLAB__CACHE_MAGIC 0x43424c53u  // "SLBC": a live cache whose fast paths are open
 #define SLAB__CACHE_SLOW 0x53424c53u   // "SLBS": a live cache that must take the slow paths
 #define SLAB__DEAD_MAGIC 0x44414544u   // a destroyed heap or cache
-#define SLAB__SHRINKER_MAGIC 0x52484b53u
 #define SLAB__DEFAULT_PAGE 4096u
 #define SLAB__CACHELINE 64u
 #define SLAB__MAX_NATURAL_ALIGN 16u    // cap of the default alignment (max_align_t on common ABIs)
 #define SLAB__KEEP_EMPTY 2u            // empty slabs a cache keeps besides its active slab
+#define SLAB__MAG_SIZE 32u             // freed objects a cache keeps at hand (its magazine)
 #define SLAB__PREFERRED_ORDER 3u       // slabs up to 2^3 pages are tried first (SLUB's max_order)
 #define SLAB__MAX_SLAB_BYTES ((size_t)1 << 30)
 #define SLAB__NAME_LEN 32
@@ -460,16 +465,20 @@ typedef struct slab__zone {
 struct slab_cache {
     // Hot: the alloc and free fast paths read only these.
     uint32_t magic;
-    uint32_t recip;       // ceil(2^recip_shift / stride): object index by multiplication
+    uint32_t mag_count;   // objects in mag
     slab__page *active;   // the slab allocations come from; on no list (I6)
     slab_heap *heap;
     size_t stride;        // bytes per object slot
     size_t link_off;      // where a free slot keeps its free-list link
     size_t slot_bytes;    // objperslab * stride
-    size_t active_objs;
+    size_t active_objs;   // objects allocated to the program (not those in mag)
     uint32_t objperslab;
+    uint32_t recip;       // ceil(2^recip_shift / stride): object index by multiplication
     uint8_t recip_shift;
     uint8_t order;        // slabs have 2^order pages
+    // A magazine of freed objects, the latest last (Bonwick): allocation hands them out again
+    // while their memory is still in the CPU cache. Their slabs count them as in use (I7).
+    void *mag[SLAB__MAG_SIZE];
     // Cold: creation, slow paths and figures.
     unsigned flags;
     size_t object_size;
@@ -489,7 +498,6 @@ struct slab_cache {
 };
 
 struct slab_shrinker {
-    uint32_t magic;
     slab_count_fn count;
     slab_scan_fn scan;
     void *ctx;
@@ -1008,7 +1016,7 @@ SLAB_API int slab_heap_add_region(slab_heap *h, void *region, size_t size)
     slab__zone *z, *last;
     size_t npages;
     if (!slab__heap_ok(h))
-        return SLAB_ERR_INVALID_ARG;
+        return SLAB_ERR_BAD_HANDLE;
     bad = slab__region_bad(region, size);
     for (z = &h->zone; z && !bad; z = z->next)
         if (lo < z->region_hi && z->region_lo < lo + size)
@@ -1210,6 +1218,23 @@ SLAB__PRIVATE const char *slab__cache_args_bad(const slab_heap *h, const char *n
     return NULL;
 }
 
+// ceil(2^shift / d) for shift < 64 and d > 1 whose result fits 32 bits, by long division:
+// 32-bit targets then need no 64-bit division helper from libgcc.
+SLAB__PRIVATE uint32_t slab__recip(unsigned shift, size_t d)
+{
+    uint64_t rem = 0, q = 0;
+    unsigned bit;
+    for (bit = shift + 1; bit-- > 0;) { // the dividend is 2^shift: one 1 bit, then zeros
+        rem = (rem << 1) | (bit == shift);
+        q <<= 1;
+        if (rem >= d) {
+            rem -= d;
+            q |= 1;
+        }
+    }
+    return (uint32_t)(q + (rem != 0));
+}
+
 // Lays out a cache whose arguments passed slab__cache_args_bad. keep_state places the link
 // after the object even without a constructor (the cache of caches keeps a dead handle's magic).
 SLAB__PRIVATE void slab__cache_setup(slab_cache *c, slab_heap *h, const char *name, size_t size,
@@ -1236,7 +1261,7 @@ SLAB__PRIVATE void slab__cache_setup(slab_cache *c, slab_heap *h, const char *na
     // With shift = 31 + log2(stride), (off * recip) >> shift == off / stride for every offset
     // below 2^30: the error term off * (recip * stride - 2^shift) stays under 2^shift.
     c->recip_shift = (uint8_t)(31 + slab__log2(c->stride));
-    c->recip = (uint32_t)((((uint64_t)1 << c->recip_shift) + c->stride - 1) / c->stride);
+    c->recip = slab__recip(c->recip_shift, c->stride);
     for (i = 0; i + 1 < SLAB__NAME_LEN && name[i]; i++)
         c->name[i] = name[i];
     // Fault injection must see every allocation, so such a heap's caches keep off the fast
@@ -1358,7 +1383,6 @@ SLAB__PRIVATE void *slab__pop(slab_cache *c, slab__page *pg)
     void *obj = pg->freelist;
     pg->freelist = *slab__link(obj, c->link_off);
     pg->inuse++;
-    c->active_objs++;
     return obj;
 }
 
@@ -1380,32 +1404,85 @@ SLAB__PRIVATE void slab__push(slab_cache *c, slab__page *pg, void *obj)
     uint32_t was = pg->inuse--;
     *slab__link(obj, c->link_off) = pg->freelist;
     pg->freelist = obj;
-    c->active_objs--;
     if (pg != c->active && (was == c->objperslab || was == 1))
         slab__relist(c, pg, was);
 }
 
-// The slab of obj when obj looks like a live object of the live cache c: on an object boundary
-// of one of c's slabs, and neither at the head of its free list nor in an empty slab (the O(1)
-// double-free check). NULL otherwise. O(1) in the first region: the descriptor names the slab.
-SLAB__PRIVATE slab__page *slab__obj_slab(const slab_cache *c, const void *obj)
+// The head of the slab page holding obj if obj lies in the pages of one of h's zones (*zp
+// gets the zone), else NULL. O(1) in the first region: the descriptor names the slab (I1).
+SLAB__PRIVATE slab__page *slab__page_of(slab_heap *h, const void *obj, const slab__zone **zp)
 {
-    slab_heap *h = c->heap;
     const slab__zone *z = &h->zone;
     size_t off = (size_t)(slab__addr(obj) - slab__addr(z->base));
-    uint32_t head;
-    slab__page *pg;
     if (SLAB__UNLIKELY(off >= z->span)) {
         z = slab__zone_of_addr(h, slab__addr(obj));
         if (!z || (off = (size_t)(slab__addr(obj) - slab__addr(z->base))) >= z->span)
             return NULL;
     }
-    head = z->pages[off >> h->page_shift].head;
-    pg = &z->pages[head];
-    if (pg->cache != c || !slab__on_stride(c, slab__slab_offset(h, z, head, pg, obj)) ||
+    *zp = z;
+    return &z->pages[z->pages[off >> h->page_shift].head];
+}
+
+// The slab of obj when obj looks like an allocated object of the live cache c: on an object
+// boundary of one of c's slabs, and neither at the head of its free list nor in an empty slab.
+// NULL otherwise.
+SLAB__PRIVATE slab__page *slab__obj_slab(const slab_cache *c, const void *obj)
+{
+    const slab__zone *z = NULL;
+    slab__page *pg = slab__page_of(c->heap, obj, &z);
+    if (!pg || pg->cache != c ||
+        !slab__on_stride(c, slab__slab_offset(c->heap, z, slab__index(z, pg), pg, obj)) ||
         obj == pg->freelist || pg->inuse == 0)
         return NULL;
     return pg;
+}
+
+// slab__obj_slab for a free: obj must also not be the object freed last (in the magazine).
+// These are the O(1) double-free checks, as the kernel's freelist hardening does.
+SLAB__PRIVATE slab__page *slab__freeable(const slab_cache *c, const void *obj)
+{
+    if (c->mag_count && c->mag[c->mag_count - 1] == obj)
+        return NULL;
+    return slab__obj_slab(c, obj);
+}
+
+// Returns the n oldest objects of the magazine to their slabs.
+SLAB__PRIVATE void slab__mag_flush(slab_cache *c, uint32_t n)
+{
+    const slab__zone *z = NULL;
+    uint32_t i;
+    for (i = 0; i < n; i++)
+        slab__push(c, slab__page_of(c->heap, c->mag[i], &z), c->mag[i]);
+    for (i = n; i < c->mag_count; i++)
+        c->mag[i - n] = c->mag[i];
+    c->mag_count -= n;
+}
+
+// Frees obj into c's magazine if it is a freeable object of the live cache c; 0 if not.
+SLAB__PRIVATE int slab__put(slab_cache *c, void *obj)
+{
+    if (SLAB__UNLIKELY(!slab__freeable(c, obj)))
+        return 0;
+    if (SLAB__UNLIKELY(c->mag_count == SLAB__MAG_SIZE))
+        slab__mag_flush(c, SLAB__MAG_SIZE / 2);
+    c->mag[c->mag_count++] = obj;
+    c->active_objs--;
+    return 1;
+}
+
+// Takes an object from the magazine or the active slab; NULL when both are empty.
+SLAB__PRIVATE void *slab__get(slab_cache *c)
+{
+    slab__page *pg = c->active;
+    if (SLAB__LIKELY(c->mag_count != 0)) {
+        c->active_objs++;
+        return c->mag[--c->mag_count];
+    }
+    if (SLAB__LIKELY(pg && pg->freelist)) {
+        c->active_objs++;
+        return slab__pop(c, pg);
+    }
+    return NULL;
 }
 
 // Says why obj cannot be freed to the live cache c.
@@ -1417,6 +1494,7 @@ SLAB__PRIVATE slab_error slab__diagnose(const slab_cache *c, const void *obj, co
     slab_error code = slab__locate(h, obj, &z, &pg, msg);
     if (code != SLAB_ERR_OK)
         return code;
+    // Reached only after slab__freeable refused obj: on stride in its own slab, it is free.
     if (pg->state == SLAB__PG_FREE) {
         *msg = "pointer into free pages";
     } else if (pg->state != SLAB__PG_SLAB) {
@@ -1484,6 +1562,7 @@ SLAB_API slab_cache *slab_cache_create(slab_heap *h, const char *name, size_t si
 SLAB__PRIVATE size_t slab__release_empty(slab_cache *c)
 {
     size_t pages = 0;
+    slab__mag_flush(c, c->mag_count);
     while (c->lists[SLAB__EMPTY]) {
         slab__page *pg = c->lists[SLAB__EMPTY];
         slab__slab_list_del(c, pg, SLAB__EMPTY);
@@ -1523,29 +1602,27 @@ SLAB_API slab_error slab_cache_destroy(slab_cache *c)
     return SLAB_ERR_OK;
 }
 
-// Allocation when the fast path cannot serve: no free object in the active slab, a heap with
+// Allocation when the fast path cannot serve: magazine and active slab empty, a heap with
 // fault injection, or a handle that is not a live cache.
 SLAB__PRIVATE void *slab__alloc_slow(slab_cache *c)
 {
-    slab__page *pg;
+    void *obj;
     if (!slab__cache_ok(c) || slab__injected(c->heap, c, c->object_size, c->flags))
         return NULL;
-    pg = c->active;
-    if (!pg || !pg->freelist) {
-        if (slab__refill(c) != 0) {
-            slab__cache_oom(c);
-            return NULL;
-        }
-        pg = c->active;
+    if ((obj = slab__get(c)) != NULL)
+        return obj;
+    if (slab__refill(c) != 0) {
+        slab__cache_oom(c);
+        return NULL;
     }
-    return slab__pop(c, pg);
+    return slab__get(c);
 }
 
 SLAB_API void *slab_cache_alloc(slab_cache *c)
 {
-    slab__page *pg;
-    if (SLAB__LIKELY(c && c->magic == SLAB__CACHE_MAGIC && (pg = c->active) && pg->freelist))
-        return slab__pop(c, pg);
+    void *obj;
+    if (SLAB__LIKELY(c && c->magic == SLAB__CACHE_MAGIC && (obj = slab__get(c)) != NULL))
+        return obj;
     return slab__alloc_slow(c);
 }
 
@@ -1565,29 +1642,12 @@ SLAB_API void *slab_cache_zalloc(slab_cache *c)
     return obj;
 }
 
-// Frees obj to the live cache c and returns 1, or reports why it cannot be freed and returns 0.
-SLAB__PRIVATE int slab__cache_free_checked(slab_cache *c, void *obj)
-{
-    slab__page *pg = slab__obj_slab(c, obj);
-    if (!pg) {
-        slab__free_refused(c, obj);
-        return 0;
-    }
-    slab__push(c, pg, obj);
-    return 1;
-}
-
 SLAB_API void slab_cache_free(slab_cache *c, void *obj)
 {
-    if (SLAB__LIKELY(c && c->magic == SLAB__CACHE_MAGIC && obj)) {
-        slab__page *pg = slab__obj_slab(c, obj);
-        if (SLAB__LIKELY(pg != NULL)) {
-            slab__push(c, pg, obj);
-            return;
-        }
-    }
-    if (obj && slab__cache_ok(c))
-        slab__cache_free_checked(c, obj);
+    if (SLAB__LIKELY(c && c->magic == SLAB__CACHE_MAGIC && slab__put(c, obj)))
+        return;
+    if (obj && slab__cache_ok(c) && !slab__put(c, obj))
+        slab__free_refused(c, obj);
 }
 
 // Adds slabs until c holds n free objects; all or nothing. Returns 0, or -1 for want of pages.
@@ -1634,6 +1694,8 @@ SLAB_API size_t slab_cache_alloc_bulk(slab_cache *c, size_t n, void **out)
         slab__cache_oom(c);
         return 0;
     }
+    while (got < n && c->mag_count)
+        out[got++] = c->mag[--c->mag_count];
     while (got < n) {
         slab__page *pg = c->active;
         void *obj;
@@ -1665,14 +1727,22 @@ SLAB_API size_t slab_cache_free_bulk(slab_cache *c, size_t n, void **objs)
         return 0;
     }
     for (i = 0; i < n; i++)
-        if (objs[i] && !slab__obj_slab(c, objs[i])) {
+        if (objs[i] && !slab__freeable(c, objs[i])) {
             slab__free_refused(c, objs[i]);
             return 0;
         }
     for (i = 0; i < n; i++) {
-        if (objs[i]) // a second copy of one object in objs is refused here
-            freed += (size_t)slab__cache_free_checked(c, objs[i]);
+        slab__page *pg;
+        if (!objs[i])
+            continue;
+        if ((pg = slab__freeable(c, objs[i])) == NULL) { // the same object twice in objs
+            slab__free_refused(c, objs[i]);
+            continue;
+        }
+        slab__push(c, pg, objs[i]);
+        freed++;
     }
+    c->active_objs -= freed;
     return freed;
 }
 
@@ -1948,11 +2018,14 @@ typedef struct slab__found {
 SLAB__PRIVATE slab_error slab__find(slab_heap *h, const void *p, unsigned accept, slab__found *f,
                                     const char **msg)
 {
-    slab_error code = slab__locate(h, p, &f->zone, &f->head, msg);
-    slab__page *pg = f->head;
+    slab_error code;
+    slab__page *pg;
     unsigned kind = 0;
+    SLAB_MEMSET(f, 0, sizeof *f);
+    code = slab__locate(h, p, &f->zone, &f->head, msg);
     if (code != SLAB_ERR_OK)
         return code;
+    pg = f->head;
     f->cache = pg->state == SLAB__PG_SLAB ? pg->cache : NULL;
     if (f->cache && (f->cache->flags & SLAB__KMALLOC))
         kind = SLAB__OWN_KSLAB;
@@ -1967,7 +2040,7 @@ SLAB__PRIVATE slab_error slab__find(slab_heap *h, const void *p, unsigned accept
         return SLAB_ERR_INVALID_POINTER;
     }
     if (f->cache) // a kmalloc object: the cache checks stride and double free
-        return slab__obj_slab(f->cache, p) ? SLAB_ERR_OK : slab__diagnose(f->cache, p, msg);
+        return slab__freeable(f->cache, p) ? SLAB_ERR_OK : slab__diagnose(f->cache, p, msg);
     if (kind && p != slab__page_addr(h, f->zone, pg)) {
         *msg = "pointer is inside a block, not at its start";
         return SLAB_ERR_INVALID_POINTER;
@@ -1997,7 +2070,7 @@ SLAB__PRIVATE void slab__free_block(slab_heap *h, void *p, unsigned accept)
     if (code != SLAB_ERR_OK) {
         slab__report(h, code, p, msg);
     } else if (f.kind == SLAB__OWN_KSLAB) {
-        slab__push(f.cache, slab__obj_slab(f.cache, p), p);
+        slab__put(f.cache, p);
     } else if (f.kind == SLAB__OWN_PAGES) {
         h->block_pages -= slab__order_pages(f.head->order);
         slab__buddy_give(f.zone, f.head, f.head->order);
@@ -2009,16 +2082,11 @@ SLAB__PRIVATE void slab__free_block(slab_heap *h, void *p, unsigned accept)
 SLAB_API void slab_kfree(slab_heap *h, void *p)
 {
     if (SLAB__LIKELY(h && h->magic == SLAB__HEAP_MAGIC && p)) { // fast path: a kmalloc object
-        const slab__zone *z = &h->zone;
-        size_t off = (size_t)(slab__addr(p) - slab__addr(z->base));
-        if (SLAB__LIKELY(off < z->span)) {
-            slab_cache *c = z->pages[z->pages[off >> h->page_shift].head].cache;
-            slab__page *pg;
-            if (c && (c->flags & SLAB__KMALLOC) && (pg = slab__obj_slab(c, p)) != NULL) {
-                slab__push(c, pg, p);
-                return;
-            }
-        }
+        const slab__zone *z = NULL;
+        slab__page *pg = slab__page_of(h, p, &z);
+        slab_cache *c = pg ? pg->cache : NULL;
+        if (c && (c->flags & SLAB__KMALLOC) && slab__put(c, p))
+            return;
     }
     slab__free_block(h, p, SLAB__OWN_KSLAB | SLAB__OWN_KLARGE);
 }
@@ -2172,7 +2240,6 @@ SLAB_API slab_shrinker *slab_register_shrinker(slab_heap *h, slab_count_fn count
     s = h->shrinker_cache ? (slab_shrinker *)slab_cache_alloc(h->shrinker_cache) : NULL;
     if (!s)
         return NULL;
-    s->magic = SLAB__SHRINKER_MAGIC;
     s->count = count;
     s->scan = scan;
     s->ctx = ctx;
@@ -2193,12 +2260,32 @@ SLAB_API void slab_unregister_shrinker(slab_heap *h, slab_shrinker *shrinker)
         return;
     }
     *link = shrinker->next;
-    shrinker->magic = 0;
     slab_cache_free(h->shrinker_cache, shrinker);
 }
 
 // ==========================================================================================
 // >>stats  Figures of caches and of the page heap; the slabinfo dump; leak reports.
+
+// Slabs whose objects in use are all in the magazine: empty as far as the program knows.
+SLAB__PRIVATE size_t slab__mag_only_slabs(const slab_cache *c)
+{
+    const slab__zone *z = NULL;
+    size_t n = 0;
+    uint32_t i, j;
+    for (i = 0; i < c->mag_count; i++) { // each slab is counted at its first magazine object
+        const slab__page *pg = slab__page_of(c->heap, c->mag[i], &z);
+        uint32_t same = 0;
+        int first = 1;
+        for (j = 0; j < c->mag_count; j++) {
+            if (slab__page_of(c->heap, c->mag[j], &z) != pg)
+                continue;
+            same++;
+            first &= j >= i;
+        }
+        n += (size_t)(first && same == pg->inuse);
+    }
+    return n;
+}
 
 SLAB_API slab_error slab_cache_info(slab_cache *c, slab_slabinfo *out)
 {
@@ -2209,7 +2296,7 @@ SLAB_API slab_error slab_cache_info(slab_cache *c, slab_slabinfo *out)
         slab__report(c->heap, SLAB_ERR_INVALID_ARG, c, "cache info: out is NULL");
         return SLAB_ERR_INVALID_ARG;
     }
-    empty = c->nr[SLAB__EMPTY] + (c->active && c->active->inuse == 0);
+    empty = c->nr[SLAB__EMPTY] + (c->active && c->active->inuse == 0) + slab__mag_only_slabs(c);
     SLAB_MEMSET(out, 0, sizeof *out);
     out->name = c->name;
     out->object_size = c->object_size;
@@ -2217,6 +2304,7 @@ SLAB_API slab_error slab_cache_info(slab_cache *c, slab_slabinfo *out)
     out->align = c->align;
     out->flags = c->flags & SLAB__KNOWN_FLAGS;
     out->active_objs = c->active_objs;
+    out->cached_objs = c->mag_count;
     out->num_objs = c->nr_slabs * c->objperslab;
     out->objperslab = c->objperslab;
     out->pagesperslab = slab__order_pages(c->order);
@@ -2353,11 +2441,11 @@ SLAB__PRIVATE void slab__report_leak(slab_heap *h, const void *ptr, const char *
 {
     char buf[SLAB__LINE];
     size_t pos = 0;
-    slab__fmt_str(buf, &pos, what, 0, 40);
+    slab__fmt_str(buf, &pos, what, 0, 64);
     slab__fmt_str(buf, &pos, name, 0, SLAB__NAME_LEN);
     slab__fmt_str(buf, &pos, ": ", 0, 2);
     slab__fmt_uint(buf, &pos, n, 0);
-    slab__fmt_str(buf, &pos, unit, 0, 40);
+    slab__fmt_str(buf, &pos, unit, 0, 64);
     buf[pos] = '\0';
     slab__report(h, SLAB_ERR_BUSY, ptr, buf);
 }
@@ -2516,6 +2604,22 @@ SLAB__PRIVATE int slab__check_slab(slab_cache *c, const slab__page *pg, slab__ch
     return 0;
 }
 
+// I7: the magazine holds distinct objects of c, which their slabs count as in use.
+SLAB__PRIVATE int slab__check_magazine(const slab_cache *c, slab__check_state *st)
+{
+    uint32_t i, j;
+    if (c->mag_count > SLAB__MAG_SIZE)
+        return slab__broken(st, 7, "a cache's magazine count is out of range");
+    for (i = 0; i < c->mag_count; i++) {
+        if (!slab__obj_slab(c, c->mag[i]))
+            return slab__broken(st, 7, "a cache's magazine holds a pointer that is not its object");
+        for (j = 0; j < i; j++)
+            if (c->mag[j] == c->mag[i])
+                return slab__broken(st, 7, "a cache's magazine holds an object twice");
+    }
+    return 0;
+}
+
 // I5..I7 for one cache: each list, the active slab, and the totals.
 SLAB__PRIVATE int slab__check_cache(const slab_heap *h, slab_cache *c, slab__check_state *st,
                                     size_t *slabs)
@@ -2548,8 +2652,11 @@ SLAB__PRIVATE int slab__check_cache(const slab_heap *h, slab_cache *c, slab__che
         n_slabs++;
     }
     pages = n_slabs << c->order;
-    if (n_slabs != c->nr_slabs || inuse != c->active_objs || pages != c->slab_pages)
+    if (n_slabs != c->nr_slabs || inuse != c->active_objs + c->mag_count ||
+        pages != c->slab_pages)
         return slab__broken(st, 7, "a cache's slab, page or object count is wrong");
+    if ((r = slab__check_magazine(c, st)) != 0)
+        return r;
     *slabs += n_slabs;
     return 0;
 }
@@ -2602,3 +2709,56 @@ SLAB_API int slab_heap_check(slab_heap *h)
 
 #endif /* SLAB_IMPLEMENTATION_INCLUDED */
 #endif /* SLAB_IMPLEMENTATION */
+
+/*
+   This software is available under 2 licenses -- choose whichever you prefer.
+
+   ------------------------------------------------------------------------------
+   ALTERNATIVE A - MIT License
+
+   Copyright (c) 2026 the slab.h authors
+
+   Permission is hereby granted, free of charge, to any person obtaining a copy of
+   this software and associated documentation files (the "Software"), to deal in
+   the Software without restriction, including without limitation the rights to
+   use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies
+   of the Software, and to permit persons to whom the Software is furnished to do
+   so, subject to the following conditions:
+
+   The above copyright notice and this permission notice shall be included in all
+   copies or substantial portions of the Software.
+
+   THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+   IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+   FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+   AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+   LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+   OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+   SOFTWARE.
+
+   ------------------------------------------------------------------------------
+   ALTERNATIVE B - Public Domain (www.unlicense.org)
+
+   This is free and unencumbered software released into the public domain.
+
+   Anyone is free to copy, modify, publish, use, compile, sell, or distribute this
+   software, either in source code form or as a compiled binary, for any purpose,
+   commercial or non-commercial, and by any means.
+
+   In jurisdictions that recognize copyright laws, the author or authors of this
+   software dedicate any and all copyright interest in the software to the public
+   domain. We make this dedication for the benefit of the public at large and to
+   the detriment of our heirs and successors. We intend this dedication to be an
+   overt act of relinquishment in perpetuity of all present and future rights to
+   this software under copyright law.
+
+   THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+   IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+   FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+   AUTHORS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN
+   ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION
+   WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+
+   For more information, please refer to <https://unlicense.org/>
+   ------------------------------------------------------------------------------
+*/
