@@ -247,7 +247,7 @@ SLAB_API int slab_heap_check(slab_heap *heap);
 
 /**
  * Creates a cache of objects of `size` bytes aligned to `align` (0: the natural alignment of
- * the size, at most that of max_align_t; else a power of two up to the page size). `flags` is a
+ * the size, at most 16 bytes; else a power of two up to the page size). `flags` is a
  * set of SLAB_* cache flags. `ctor`, when given, runs once on each object when its slab is
  * created, and freed objects keep their constructed state byte for byte. The name is copied.
  * Returns NULL (reported) on a bad argument or when the heap has no room for the cache.
@@ -271,7 +271,8 @@ SLAB_API void slab_cache_free(slab_cache *cache, void *obj);
 SLAB_API size_t slab_cache_alloc_bulk(slab_cache *cache, size_t n, void **out);
 /// Frees objs[0..n-1], skipping NULLs. Every pointer is checked first: if one is bad, it is
 /// reported and none is freed. Returns the number of objects freed. A pointer given twice is a
-/// double free: caught when the copies are adjacent in objs, like slab_cache_free's check.
+/// double free, refused like the others when the copies are adjacent in objs; copies apart
+/// are, like any double free of an object freed before others, not caught by release builds.
 SLAB_API size_t slab_cache_free_bulk(slab_cache *cache, size_t n, void **objs);
 /// Gives every empty slab back to the page heap. Returns the number of pages given back.
 SLAB_API size_t slab_cache_shrink(slab_cache *cache);
@@ -1561,20 +1562,18 @@ SLAB_API slab_cache *slab_cache_create(slab_heap *h, const char *name, size_t si
 // Gives the cache's empty slabs, the active one included, back to the page heap.
 SLAB__PRIVATE size_t slab__release_empty(slab_cache *c)
 {
-    size_t pages = 0;
+    size_t before = c->slab_pages; // flushing the magazine may release slabs too
     slab__mag_flush(c, c->mag_count);
     while (c->lists[SLAB__EMPTY]) {
         slab__page *pg = c->lists[SLAB__EMPTY];
         slab__slab_list_del(c, pg, SLAB__EMPTY);
-        pages += slab__order_pages(pg->order);
         slab__slab_release(c, pg);
     }
     if (c->active && c->active->inuse == 0) {
-        pages += slab__order_pages(c->active->order);
         slab__slab_release(c, c->active);
         c->active = NULL;
     }
-    return pages;
+    return before - c->slab_pages;
 }
 
 SLAB_API slab_error slab_cache_destroy(slab_cache *c)
@@ -1726,11 +1725,16 @@ SLAB_API size_t slab_cache_free_bulk(slab_cache *c, size_t n, void **objs)
         slab__report(c->heap, SLAB_ERR_INVALID_ARG, c, "bulk free: objs is NULL");
         return 0;
     }
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
+        if (objs[i] && i && objs[i] == objs[i - 1]) {
+            slab__report(c->heap, SLAB_ERR_DOUBLE_FREE, objs[i], "bulk free: object given twice");
+            return 0;
+        }
         if (objs[i] && !slab__freeable(c, objs[i])) {
             slab__free_refused(c, objs[i]);
             return 0;
         }
+    }
     for (i = 0; i < n; i++) {
         slab__page *pg;
         if (!objs[i])

@@ -1,0 +1,152 @@
+# slab.h - build, test and demo.
+#
+#   make demo       build and run examples/particles.c
+#   make test       unit tests (clang ASan+UBSan, gcc -O2, gcc -m32) and the compile matrix
+#   make examples   build every examples/*.c
+#   make deps       install missing compilers with apt-get (as root)
+#   make clean      remove build/
+#
+# Every configuration builds into build/; tests/run_all.sh drives `make test` and prints the
+# totals as its last line: "N passed, N failed".
+
+GCC     ?= gcc
+GXX     ?= g++
+CLANG   ?= clang
+CLANGXX ?= clang++
+
+# Warnings for every C build; the C++ builds use the same set (none of them is C-only).
+WARN    := -Wall -Wextra -Wpedantic -Werror -Wconversion -Wsign-conversion -Wshadow \
+           -Wundef -Wcast-align
+CXXWARN := $(WARN)
+
+SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+B       := build
+C       := tests/compile
+TEST_SRC  := tests/run.c $(wildcard tests/t_*.c tests/*.h) slab.h
+EXAMPLES  := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+
+.PHONY: all test demo examples deps clean test-units test-compile test-m32 probe-m32 \
+        list-compile-64 list-compile-m32
+.DELETE_ON_ERROR:
+
+all: examples
+
+# ---------------------------------------------------------------------------------------------
+# Tests: tests/run_all.sh builds each target below with $(MAKE), runs it and adds up the counts.
+
+test:
+	@MAKE="$(MAKE)" bash tests/run_all.sh
+
+# (a) clang, AddressSanitizer + UndefinedBehaviorSanitizer
+$(B)/test_asan: $(TEST_SRC) | $(B)
+	$(CLANG) -std=c99 -g -O1 $(SAN) $(WARN) -I. tests/run.c -o $@
+
+# (b) gcc -O2, no instrumentation
+$(B)/test_gcc: $(TEST_SRC) | $(B)
+	$(GCC) -std=c99 -O2 $(WARN) -I. tests/run.c -o $@
+
+# (c) gcc -m32 -O2 (needs gcc-multilib; run_all.sh probes first and skips with a clear line)
+$(B)/test_m32: $(TEST_SRC) | $(B)
+	$(GCC) -m32 -std=c99 -O2 $(WARN) -I. tests/run.c -o $@
+
+# (d) compile matrix: each entry is one test. C entries build with gcc and with clang.
+$(B)/compile/c99-gcc:   $(C)/c99.c slab.h | $(B)/compile
+	$(GCC) -std=c99 -O2 $(WARN) -I. $< -o $@
+$(B)/compile/c99-clang: $(C)/c99.c slab.h | $(B)/compile
+	$(CLANG) -std=c99 -O2 $(WARN) -I. $< -o $@
+$(B)/compile/c11-gcc:   $(C)/c11.c slab.h | $(B)/compile
+	$(GCC) -std=c11 -O2 $(WARN) -I. $< -o $@
+$(B)/compile/c11-clang: $(C)/c11.c slab.h | $(B)/compile
+	$(CLANG) -std=c11 -O2 $(WARN) -I. $< -o $@
+
+$(B)/compile/cpp11-g++:     $(C)/cpp.cpp slab.h | $(B)/compile
+	$(GXX) -std=c++11 -O2 $(CXXWARN) -I. $< -o $@
+$(B)/compile/cpp17-g++:     $(C)/cpp.cpp slab.h | $(B)/compile
+	$(GXX) -std=c++17 -O2 $(CXXWARN) -I. $< -o $@
+$(B)/compile/cpp11-clang++: $(C)/cpp.cpp slab.h | $(B)/compile
+	$(CLANGXX) -std=c++11 -O2 $(CXXWARN) -I. $< -o $@
+$(B)/compile/cpp17-clang++: $(C)/cpp.cpp slab.h | $(B)/compile
+	$(CLANGXX) -std=c++17 -O2 $(CXXWARN) -I. $< -o $@
+
+# SLAB_STATIC in two translation units, each with its own private copy of the implementation.
+$(B)/compile/static-gcc:   $(C)/static_a.c $(C)/static_b.c slab.h | $(B)/compile
+	$(GCC) -std=c99 -O2 $(WARN) -I. $(C)/static_a.c $(C)/static_b.c -o $@
+$(B)/compile/static-clang: $(C)/static_a.c $(C)/static_b.c slab.h | $(B)/compile
+	$(CLANG) -std=c99 -O2 $(WARN) -I. $(C)/static_a.c $(C)/static_b.c -o $@
+
+# Declarations in both units, the implementation in two_tu_a.c only.
+$(B)/compile/two_tu-gcc:   $(C)/two_tu_a.c $(C)/two_tu_b.c slab.h | $(B)/compile
+	$(GCC) -std=c99 -O2 $(WARN) -I. $(C)/two_tu_a.c $(C)/two_tu_b.c -o $@
+$(B)/compile/two_tu-clang: $(C)/two_tu_a.c $(C)/two_tu_b.c slab.h | $(B)/compile
+	$(CLANG) -std=c99 -O2 $(WARN) -I. $(C)/two_tu_a.c $(C)/two_tu_b.c -o $@
+
+# Freestanding: compile only, then prove the object needs nothing from libc. Allowed are the
+# symbols a freestanding toolchain provides itself: memcpy/memmove/memset/memcmp (GCC documents
+# that it may emit calls to them), libgcc's integer helpers (e.g. __udivdi3 for 64-bit division
+# on 32-bit targets) and the i386 GOT symbol. Anything else (malloc, abort, __assert_fail,
+# fprintf...) fails the entry.
+FREESTANDING_OK := ^(memcpy|memmove|memset|memcmp|__[a-z]+[sdt]i[234]|__aeabi_[a-z0-9]+|_GLOBAL_OFFSET_TABLE_)$$
+FREESTANDING_CHECK = nm -u $@ | awk '$$2 !~ /$(FREESTANDING_OK)/ { print "needs libc: " $$2; bad = 1 } END { exit bad }'
+$(B)/compile/freestanding-gcc.o:   $(C)/freestanding.c slab.h | $(B)/compile
+	$(GCC) -std=c99 -O2 -ffreestanding -nostdlib $(WARN) -I. -c $< -o $@
+	@$(FREESTANDING_CHECK) || { rm -f $@; exit 1; }
+$(B)/compile/freestanding-clang.o: $(C)/freestanding.c slab.h | $(B)/compile
+	$(CLANG) -std=c99 -O2 -ffreestanding -nostdlib $(WARN) -I. -c $< -o $@
+	@$(FREESTANDING_CHECK) || { rm -f $@; exit 1; }
+$(B)/compile/freestanding-m32-gcc.o: $(C)/freestanding.c slab.h | $(B)/compile
+	$(GCC) -m32 -std=c99 -O2 -ffreestanding -nostdlib $(WARN) -I. -c $< -o $@
+	@$(FREESTANDING_CHECK) || { rm -f $@; exit 1; }
+
+# 32-bit hosted builds of c99.c (only when the -m32 probe passes).
+$(B)/compile/c99-m32-gcc:   $(C)/c99.c slab.h | $(B)/compile
+	$(GCC) -m32 -std=c99 -O2 $(WARN) -I. $< -o $@
+$(B)/compile/c99-m32-clang: $(C)/c99.c slab.h | $(B)/compile
+	$(CLANG) -m32 -std=c99 -O2 $(WARN) -I. $< -o $@
+
+# The names run_all.sh builds and runs (".o" entries are compiled only).
+COMPILE_64  := c99-gcc c99-clang c11-gcc c11-clang cpp11-g++ cpp17-g++ cpp11-clang++ \
+               cpp17-clang++ static-gcc static-clang two_tu-gcc two_tu-clang \
+               freestanding-gcc.o freestanding-clang.o
+COMPILE_M32 := c99-m32-gcc c99-m32-clang freestanding-m32-gcc.o
+
+# Listing helpers for run_all.sh, so the matrix is written down in one place.
+list-compile-64:
+	@echo $(COMPILE_64)
+list-compile-m32:
+	@echo $(COMPILE_M32)
+
+# Builds everything of one group at once so `make -j2 test` compiles in parallel; run_all.sh
+# then asks for each target again (up to date, or failing with its own message).
+test-units: $(B)/test_asan $(B)/test_gcc
+test-m32: $(B)/test_m32 $(addprefix $(B)/compile/,$(COMPILE_M32))
+test-compile: $(addprefix $(B)/compile/,$(COMPILE_64))
+
+# Does `gcc -m32` build and run a program here? Prints "yes" or "no".
+probe-m32: | $(B)
+	@printf 'int main(void) { return 0; }\n' > $(B)/probe_m32.c
+	@if $(GCC) -m32 $(B)/probe_m32.c -o $(B)/probe_m32 >/dev/null 2>&1 && ./$(B)/probe_m32; \
+	then echo yes; else echo no; fi
+
+# ---------------------------------------------------------------------------------------------
+# Examples and demo
+
+examples: $(EXAMPLES)
+
+$(B)/examples/%: examples/%.c slab.h | $(B)/examples
+	$(GCC) -std=c99 -O2 $(WARN) -I. $< -o $@
+
+demo: $(B)/examples/particles
+	./$(B)/examples/particles
+
+# ---------------------------------------------------------------------------------------------
+
+deps:
+	@bash .ci/deps
+
+$(B) $(B)/compile $(B)/examples:
+	@mkdir -p $@
+
+clean:
+	rm -rf $(B)
+

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Runs every test configuration of slab.h and adds up the results (called by `make test`).
+#
+#   unit tests   tests/run.c built as (a) clang ASan+UBSan, (b) gcc -O2, (c) gcc -m32 -O2;
+#                each binary's last "N passed, N failed" line is added to the totals; a binary
+#                that fails to build, crashes, times out or prints no such line counts as one
+#                failure (on top of any failures it reported)
+#   compile      each entry of the compile matrix (tests/compile/) is one test: it passes when
+#                it builds warning-free and, where it is a program, runs and exits 0
+#
+# -m32 configurations run only where `gcc -m32` can build and run a program; otherwise one
+# "skipped:" line says so. A skip is never counted as a pass; with SLAB_REQUIRE_M32=1 (set by
+# .ci/run on amd64, where it installs gcc-multilib) a missing -m32 is a failure instead.
+# The last line is always "N passed, N failed"; the exit status is non-zero if anything failed.
+set -u
+cd "$(dirname "$0")/.."
+
+MAKE=${MAKE:-make}
+B=build
+TIMEOUT=${SLAB_TEST_TIMEOUT:-900} # seconds per test binary
+mkdir -p "$B"
+
+passed=0
+failed=0
+summary=()
+
+note() { summary+=("$1"); }
+
+# make_quiet TARGET: builds one target, showing only the compiler's messages on failure.
+make_quiet() { $MAKE --no-print-directory -s "$1"; }
+
+# run_unit NAME BINARY: runs a test binary and adds its counts.
+run_unit() {
+    local name=$1 bin=$2 out rc line p f
+    echo "== unit tests: $name"
+    if [ ! -f tests/run.c ]; then
+        echo "FAIL $name: tests/run.c is missing"
+        failed=$((failed + 1)); note "FAIL  unit $name: tests/run.c missing"
+        return
+    fi
+    if ! make_quiet "$bin"; then
+        echo "FAIL $name: build failed"
+        failed=$((failed + 1)); note "FAIL  unit $name: build failed"
+        return
+    fi
+    out="$B/$(basename "$bin").out"
+    timeout "$TIMEOUT" "./$bin" > "$out" 2>&1
+    rc=$?
+    # Show the binary's report, but keep long passing runs short.
+    if [ "$rc" -ne 0 ]; then cat "$out"; else tail -n 5 "$out"; fi
+    line=$(grep -E '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
+    if [ -z "$line" ]; then
+        echo "FAIL $name: no 'N passed, N failed' line (exit status $rc)"
+        failed=$((failed + 1)); note "FAIL  unit $name: no result line (exit $rc)"
+        return
+    fi
+    p=$(echo "$line" | sed -E 's/^([A-Za-z]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2/')
+    f=$(echo "$line" | sed -E 's/^([A-Za-z]+: )?([0-9]+) passed, ([0-9]+) failed.*/\3/')
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        # It claimed success but exited non-zero (crash at exit, sanitizer report, timeout).
+        echo "FAIL $name: exit status $rc after reporting no failure"
+        failed=$((failed + 1)); note "FAIL  unit $name: $p passed, $f failed, exit $rc"
+    elif [ "$f" -ne 0 ]; then
+        note "FAIL  unit $name: $p passed, $f failed"
+    else
+        note "ok    unit $name: $p passed"
+    fi
+}
+
+# run_compile ENTRY: builds one compile-matrix entry and runs it when it is a program.
+run_compile() {
+    local entry=$1 target="$B/compile/$1" rc
+    if ! make_quiet "$target"; then
+        echo "FAIL compile $entry"
+        failed=$((failed + 1)); note "FAIL  compile $entry: build failed"
+        return
+    fi
+    case $entry in
+    *.o) ;;
+    *)
+        timeout 60 "./$target" > "$target.out" 2>&1
+        rc=$?
+        if [ "$rc" -ne 0 ]; then
+            cat "$target.out"
+            echo "FAIL compile $entry: program exited with status $rc"
+            failed=$((failed + 1)); note "FAIL  compile $entry: run exited $rc"
+            return
+        fi
+        ;;
+    esac
+    passed=$((passed + 1)); note "ok    compile $entry"
+}
+
+have_m32=$($MAKE --no-print-directory -s probe-m32)
+compile_64=$($MAKE --no-print-directory -s list-compile-64)
+compile_m32=$($MAKE --no-print-directory -s list-compile-m32)
+
+# Build everything first, in parallel under `make -j2 test`; -k goes on past failures, which
+# are reported (with the compiler's messages) when each target is asked for again below.
+echo "== building (log: $B/build.log)"
+groups="test-compile"
+[ -f tests/run.c ] && groups="test-units $groups"
+[ "$have_m32" = yes ] && [ -f tests/run.c ] && groups="$groups test-m32"
+[ "$have_m32" = yes ] && [ ! -f tests/run.c ] && groups="$groups $(printf "$B/compile/%s " $compile_m32)"
+$MAKE --no-print-directory -k $groups > "$B/build.log" 2>&1 || true
+
+run_unit "clang -fsanitize=address,undefined -O1" "$B/test_asan"
+run_unit "gcc -O2" "$B/test_gcc"
+if [ "$have_m32" = yes ]; then
+    run_unit "gcc -m32 -O2" "$B/test_m32"
+elif [ "${SLAB_REQUIRE_M32:-0}" = 1 ]; then
+    echo "FAIL gcc -m32: cannot build and run a 32-bit program, and SLAB_REQUIRE_M32=1"
+    failed=$((failed + 1)); note "FAIL  -m32 required but unavailable (install gcc-multilib)"
+else
+    echo "skipped: -m32 (install gcc-multilib: make deps)"
+    note "skip  unit gcc -m32 -O2 and compile $compile_m32 (install gcc-multilib: make deps)"
+fi
+
+echo "== compile matrix"
+for entry in $compile_64; do run_compile "$entry"; done
+if [ "$have_m32" = yes ]; then
+    for entry in $compile_m32; do run_compile "$entry"; done
+fi
+
+echo "== summary"
+printf '%s\n' "${summary[@]}"
+[ "$have_m32" = yes ] || [ "${SLAB_REQUIRE_M32:-0}" = 1 ] ||
+    echo "skipped: -m32 (install gcc-multilib: make deps)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
