@@ -44,6 +44,7 @@
        nr_slabs counts its slabs; the magazine holds distinct objects of the cache
    I8  a large run is its first block (KLARGE/VLARGE, holding the run's length) and RUN blocks
        after it; the heap's counts of large and page-block pages match the blocks
+   I9  (SLAB_DEBUG) every object's red zones, and every free object's poison, are intact
 
    More: README.md (usage, configuration) and docs/ (design, errors).
 */
@@ -107,7 +108,9 @@ typedef struct slab_cache slab_cache;
     X(DOUBLE_FREE, "object or block is already free")                                         \
     X(BUSY, "cache still has live objects")                                                   \
     X(BAD_HANDLE, "not a live heap or cache handle")                                          \
-    X(CORRUPT, "heap metadata is inconsistent")
+    X(CORRUPT, "heap metadata is inconsistent")                                              \
+    X(REDZONE, "red zone overwritten: a write past the end or before the start of an object") \
+    X(POISON, "free object modified: a write after free")
 
 #define SLAB__ERROR_ENUM(name, text) SLAB_ERR_##name,
 /// Error codes. 0 is success; the values are stable across versions.
@@ -126,6 +129,8 @@ typedef struct slab_heap_config {
     void *user;             ///< passed to on_error and should_fail
     int report_leaks;       ///< slab_heap_destroy reports live objects: 1 yes, -1 no,
                             ///< 0 the default (yes when SLAB_DEBUG is 1)
+    int debug_selective;    ///< SLAB_DEBUG builds: 0 checks every cache; 1 only the caches
+                            ///< created with SLAB_RED_ZONE, SLAB_POISON or SLAB_STORE_USER
     /* Fault injection, like the kernel's failslab: allocations are counted from 1, and a
        chosen one fails as if memory were exhausted (NULL, NOMEM reported as injected). */
     size_t fail_nth;        ///< fail the allocation with this number (0: none)
@@ -186,6 +191,14 @@ typedef void (*slab_print_fn)(const char *line, void *user);
 #define SLAB_PANIC 0x2u
 /// Cache flag: the cache's pages count as reclaimable in slab_heapinfo.
 #define SLAB_RECLAIM_ACCOUNT 0x4u
+/// Debug flag (SLAB_DEBUG builds; accepted and ignored otherwise): red zones around objects,
+/// checked on free, validate and heap check.
+#define SLAB_RED_ZONE 0x8u
+/// Debug flag: free objects filled with 0x6b (last byte 0xa5), checked when handed out again;
+/// new objects filled with 0x5a. Caches with a constructor are not poisoned.
+#define SLAB_POISON 0x10u
+/// Debug flag: the allocation and free call sites of each object are recorded and reported.
+#define SLAB_STORE_USER 0x20u
 
 /// Alignment of a type, for SLAB_CACHE (0, the default alignment, where the compiler has none).
 #if defined(__cplusplus)
@@ -240,9 +253,9 @@ SLAB_API size_t slab_heap_max_alloc(slab_heap *heap);
 /// Releases every cache's empty slabs, then asks every shrinker to free what it can. Returns
 /// the pages the caches gave back. Allocations do this by themselves before they fail.
 SLAB_API size_t slab_heap_shrink(slab_heap *heap);
-/// Checks every invariant (I1..I8) of the heap and its caches in O(pages + objects). Returns 0
-/// when all hold, else the number of the first broken invariant (reported as CORRUPT), or -1
-/// when heap is not a live heap.
+/// Checks every invariant (I1..I9) of the heap and its caches in O(pages + objects). Returns 0
+/// when all hold, else the number of the first broken invariant (reported as CORRUPT, or for
+/// I9 as REDZONE or POISON), or -1 when heap is not a live heap.
 SLAB_API int slab_heap_check(slab_heap *heap);
 
 /**
@@ -278,6 +291,10 @@ SLAB_API size_t slab_cache_free_bulk(slab_cache *cache, size_t n, void **objs);
 SLAB_API size_t slab_cache_shrink(slab_cache *cache);
 /// Fills *out with the cache's /proc/slabinfo figures. Returns 0 or BAD_HANDLE/INVALID_ARG.
 SLAB_API slab_error slab_cache_info(slab_cache *cache, slab_slabinfo *out);
+/// Checks every slab of the cache: free lists, and in SLAB_DEBUG builds every object's red
+/// zones and every free object's poison. Each problem is reported (and the damaged red zone or
+/// poison restored); returns 0 or the code of the first problem. O(objects).
+SLAB_API slab_error slab_cache_validate(slab_cache *cache);
 
 /**
  * Allocates size bytes from the size class that fits (8, 16, 32, 64, 96, 128, 144, 192, 256,
@@ -340,6 +357,14 @@ SLAB_API void slab_heap_dump(slab_heap *heap, slab_print_fn print, void *user);
 SLAB_API int slab_heap_for_each_cache(slab_heap *heap, int (*fn)(slab_cache *cache, void *user),
                                       void *user);
 
+#if SLAB_DEBUG
+/// Records file:line as the call site of the next tracked call on the cache; returns cache.
+/// The call-site macros at the end of this file use it: call the API as usual.
+SLAB_API slab_cache *slab_debug_site_cache(slab_cache *cache, const char *file, int line);
+/// Records file:line as the call site of the next tracked call on the heap; returns heap.
+SLAB_API slab_heap *slab_debug_site_heap(slab_heap *heap, const char *file, int line);
+#endif
+
 #ifdef __cplusplus
 }
 #endif
@@ -376,6 +401,99 @@ SLAB_API int slab_heap_for_each_cache(slab_heap *heap, int (*fn)(slab_cache *cac
 #if SLAB_DEBUG != 0 && SLAB_DEBUG != 1
 #error "SLAB_DEBUG must be 0 or 1"
 #endif
+#ifndef SLAB_HARDEN
+#define SLAB_HARDEN 0
+#endif
+
+// The implementation defines the functions under their own names: no call-site macros here
+// (an earlier include of the declarations may have defined them; >>sites defines them again).
+#ifdef slab_cache_alloc
+#undef slab_cache_alloc
+#undef slab_cache_zalloc
+#undef slab_cache_free
+#undef slab_cache_alloc_bulk
+#undef slab_cache_free_bulk
+#undef slab_kmalloc
+#undef slab_kzalloc
+#undef slab_kcalloc
+#undef slab_kmalloc_aligned
+#undef slab_krealloc
+#undef slab_kfree
+#undef slab_kvmalloc
+#undef slab_kvzalloc
+#undef slab_kvrealloc
+#undef slab_kvfree
+#endif
+
+// AddressSanitizer: free memory, red zones and slab metadata are poisoned in every build mode,
+// so ASan itself reports a stray access inside the arena.
+#if defined(__SANITIZE_ADDRESS__)
+#define SLAB__ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLAB__ASAN 1
+#endif
+#endif
+#ifndef SLAB__ASAN
+#define SLAB__ASAN 0
+#endif
+#if SLAB__ASAN
+#ifdef __cplusplus
+extern "C" {
+#endif
+void __asan_poison_memory_region(void const volatile *addr, size_t size);
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
+#ifdef __cplusplus
+}
+#endif
+#define SLAB__OPEN(p, n) __asan_unpoison_memory_region((p), (n))
+#define SLAB__SHUT(p, n) __asan_poison_memory_region((p), (n))
+#elif defined(SLAB_VALGRIND)
+#include <valgrind/memcheck.h>
+#define SLAB__OPEN(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
+#define SLAB__SHUT(p, n) ((void)VALGRIND_MAKE_MEM_NOACCESS((p), (n)))
+#else
+#define SLAB__OPEN(p, n) ((void)0)
+#define SLAB__SHUT(p, n) ((void)0)
+#endif
+// Handing memory to the program and taking it back: ASan poisons what the program must not
+// touch; Valgrind sees each block as a chunk of a pool (a meta-pool: its blocks lie inside
+// the caller's region, which may itself be a malloc block).
+#if SLAB__ASAN
+#define SLAB__HAND_OUT(h, p, n) SLAB__OPEN((p), (n))
+#define SLAB__TAKE_BACK(h, p, n) SLAB__SHUT((p), (n))
+#define SLAB__RESIZE_OUT(h, p, n, all) (SLAB__OPEN((p), (n)), SLAB__SHUT((char *)(p) + (n), (all) - (n)))
+#elif defined(SLAB_VALGRIND)
+#define SLAB__HAND_OUT(h, p, n) VALGRIND_MEMPOOL_ALLOC((h), (p), (n))
+#define SLAB__TAKE_BACK(h, p, n) VALGRIND_MEMPOOL_FREE((h), (p))
+#define SLAB__RESIZE_OUT(h, p, n, all) VALGRIND_MEMPOOL_CHANGE((h), (p), (p), (n))
+#define SLAB__POOL_CREATE(h) VALGRIND_CREATE_MEMPOOL_EXT((h), 0, 0, VALGRIND_MEMPOOL_METAPOOL)
+#define SLAB__POOL_DESTROY(h) VALGRIND_DESTROY_MEMPOOL(h)
+#else
+#define SLAB__HAND_OUT(h, p, n) ((void)0)
+#define SLAB__TAKE_BACK(h, p, n) ((void)0)
+#define SLAB__RESIZE_OUT(h, p, n, all) ((void)0)
+#endif
+#ifndef SLAB__POOL_CREATE
+#define SLAB__POOL_CREATE(h) ((void)0)
+#define SLAB__POOL_DESTROY(h) ((void)0)
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define SLAB__RETURN_ADDRESS() __builtin_return_address(0)
+#define SLAB__NOINLINE __attribute__((noinline)) // so the return address is the caller's
+#else
+#define SLAB__RETURN_ADDRESS() NULL
+#define SLAB__NOINLINE
+#endif
+#define SLAB__LEAKS_SHOWN 16 // live objects a leak report lists per cache
+
+// Per-object work on alloc and free: debug checks, the SLAB_HARDEN state bits, poisoning.
+// Release builds without a sanitizer compile none of it.
+#if SLAB_DEBUG || SLAB_HARDEN || SLAB__ASAN || defined(SLAB_VALGRIND)
+#define SLAB__HOOKS 1
+#else
+#define SLAB__HOOKS 0
+#endif
 
 #define SLAB__CONCAT2(a, b) a##b
 #define SLAB__CONCAT(a, b) SLAB__CONCAT2(a, b)
@@ -411,7 +529,17 @@ SLAB_API int slab_heap_for_each_cache(slab_heap *heap, int (*fn)(slab_cache *cac
 #define SLAB__PREFERRED_ORDER 3u       // slabs up to 2^3 pages are tried first (SLUB's max_order)
 #define SLAB__MAX_SLAB_BYTES ((size_t)1 << 30)
 #define SLAB__NAME_LEN 32
-#define SLAB__KNOWN_FLAGS (SLAB_HWCACHE_ALIGN | SLAB_PANIC | SLAB_RECLAIM_ACCOUNT)
+#define SLAB__DEBUG_FLAGS (SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER)
+#define SLAB__KNOWN_FLAGS (SLAB_HWCACHE_ALIGN | SLAB_PANIC | SLAB_RECLAIM_ACCOUNT | SLAB__DEBUG_FLAGS)
+#define SLAB__POISON_INUSE 0x5a // the kernel's values: new objects, free objects, their last
+#define SLAB__POISON_FREE 0x6b  // byte, and red zones around allocated and free objects
+#define SLAB__POISON_END 0xa5
+#define SLAB__RED_ACTIVE 0xcc
+#define SLAB__RED_INACTIVE 0xbb
+#define SLAB__MIN_RED 8u        // red zone bytes on each side at least: one ASan granule
+// Objects are aligned to a pointer at least, and to an ASan granule under ASan, so that a
+// one-byte overflow past an object poisons a granule of its own.
+#define SLAB__MIN_ALIGN (SLAB__ASAN && sizeof(void *) < 8 ? (size_t)8 : sizeof(void *))
 #define SLAB__KMALLOC 0x80000000u      // internal cache flag: a kmalloc size class
 #define SLAB__INTERNAL 0x40000000u     // internal cache flag: the heap's own bookkeeping
 #define SLAB__NCLASSES 37              // kmalloc classes: 8 .. 32 KiB
@@ -454,6 +582,7 @@ typedef struct slab__zone {
     slab__page *pages;       // descriptors, one per page
     uint32_t npages;
     unsigned max_order;
+    unsigned page_shift;
     uintptr_t region_lo;     // the caller's region; [region_lo, base) is metadata
     uintptr_t region_hi;
     uint32_t free_mask;      // bit k set when free_head[k] is not empty
@@ -462,6 +591,19 @@ typedef struct slab__zone {
     size_t pages_free;
     struct slab__zone *next;
 } slab__zone;
+
+// Debug caches keep with each object where it was allocated and freed (SLAB_STORE_USER), and
+// the size asked for (kmalloc), which starts its right red zone.
+typedef struct slab__track {
+    const char *file;
+    const void *ret; // the caller's return address, where the compiler gives it
+    int line;
+} slab__track;
+typedef struct slab__meta {
+    size_t orig_size;
+    slab__track alloc;
+    slab__track free;
+} slab__meta;
 
 struct slab_cache {
     // Hot: the alloc and free fast paths read only these.
@@ -489,6 +631,11 @@ struct slab_cache {
     uint32_t colour_next;
     slab__page *lists[SLAB__NLISTS];
     size_t nr[SLAB__NLISTS];
+    unsigned debug;       // SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER in effect (>>debug)
+    uint32_t lpad;        // bytes before each object: its left red zone (debug caches)
+    uint32_t first;       // a slab's first object starts this far after its colour
+    size_t meta_off;      // where a slot keeps its slab__meta (debug caches)
+    size_t map_bytes;     // bytes of the state bitmap at the end of each slab (0: none)
     size_t nr_slabs;
     size_t slab_pages;    // pages held by this cache's slabs
     void (*ctor)(void *obj, void *ctx);
@@ -526,6 +673,10 @@ struct slab_heap {
     slab_shrinker *shrinkers;
     slab_error_fn on_error;
     void *user;
+    int debug_selective;
+    const char *site_file;  // the call site recorded for the next tracked call (SLAB_DEBUG)
+    int site_line;
+    const void *site_ret;
     slab_cache *kmalloc[SLAB__NCLASSES]; // made on first use
     slab_cache *shrinker_cache;          // holds slab_shrinker structs; made on first use
     slab_cache cache_cache; // holds this heap's slab_cache structs
@@ -580,11 +731,25 @@ SLAB__PRIVATE size_t slab__order_pages(unsigned order) { return (size_t)1 << ord
 // The smallest order whose block holds n pages. Undefined for 0.
 SLAB__PRIVATE unsigned slab__order_for(size_t n) { return n == 1 ? 0 : slab__log2(n - 1) + 1; }
 
-// The free-list link of a free object slot.
-SLAB__PRIVATE void **slab__link(void *obj, size_t link_off)
+// The free-list link of a free object slot, which is poisoned under ASan: open it to look.
+SLAB__PRIVATE void *slab__link_get(void *obj, size_t link_off)
 {
-    return (void **)(void *)((char *)obj + link_off);
+    void **link = (void **)(void *)((char *)obj + link_off), *next;
+    SLAB__OPEN(link, sizeof *link);
+    next = *link;
+    SLAB__SHUT(link, sizeof *link);
+    return next;
 }
+
+SLAB__PRIVATE void slab__link_set(void *obj, size_t link_off, void *next)
+{
+    void **link = (void **)(void *)((char *)obj + link_off);
+    SLAB__OPEN(link, sizeof *link);
+    *link = next;
+    SLAB__SHUT(link, sizeof *link);
+}
+
+#define SLAB__LINE 192 // bytes of one dump or report line; every line written fits
 
 // Appends the decimal digits of v to buf at *pos, right-aligned in width columns.
 SLAB__PRIVATE void slab__fmt_uint(char *buf, size_t *pos, size_t v, unsigned width)
@@ -597,6 +762,19 @@ SLAB__PRIVATE void slab__fmt_uint(char *buf, size_t *pos, size_t v, unsigned wid
     } while (v);
     while (width-- > n)
         buf[(*pos)++] = ' ';
+    while (n)
+        buf[(*pos)++] = digits[--n];
+}
+
+// Appends the hexadecimal digits of v to buf at *pos.
+SLAB__PRIVATE void slab__fmt_hex(char *buf, size_t *pos, size_t v)
+{
+    char digits[2 * sizeof v];
+    unsigned n = 0;
+    do {
+        digits[n++] = "0123456789abcdef"[v & 15];
+        v >>= 4;
+    } while (v);
     while (n)
         buf[(*pos)++] = digits[--n];
 }
@@ -641,9 +819,15 @@ SLAB__PRIVATE void slab__default_hook(slab_heap *heap, slab_error code, const vo
 #ifndef SLAB_NO_STDIO
     fprintf(stderr, "slab.h: %s: %s (pointer %p)\n", slab_error_name(code), msg, ptr);
 #else
-    (void)code;
     (void)ptr;
     (void)msg;
+#endif
+#if SLAB_DEBUG // memory misuse stops a debug build; failures and refused requests do not
+    if (code != SLAB_ERR_NOMEM && code != SLAB_ERR_INVALID_ARG && code != SLAB_ERR_BUSY &&
+        code != SLAB_ERR_REGION_SMALL)
+        SLAB_ABORT();
+#else
+    (void)code;
 #endif
 }
 
@@ -793,6 +977,7 @@ SLAB__PRIVATE slab__page *slab__buddy_take(slab__zone *z, unsigned order)
 SLAB__PRIVATE void slab__buddy_give(slab__zone *z, slab__page *pg, unsigned order)
 {
     uint32_t i = slab__index(z, pg);
+    SLAB__SHUT(z->base + ((size_t)i << z->page_shift), (size_t)1 << z->page_shift << order);
     z->pages_free += slab__order_pages(order);
     while (order < z->max_order) {
         uint32_t buddy = i ^ (1u << order);
@@ -935,6 +1120,7 @@ SLAB__PRIVATE void slab__zone_init(slab__zone *z, uintptr_t lo, uintptr_t hi, ui
     z->base = (char *)(void *)slab__align_up((size_t)(desc0 + npages * sizeof(slab__page)),
                                              (size_t)1 << page_shift);
     z->span = npages << page_shift;
+    z->page_shift = page_shift;
     z->region_lo = lo;
     z->region_hi = hi;
     SLAB_MEMSET(z->pages, 0, npages * sizeof(slab__page));
@@ -983,6 +1169,7 @@ SLAB_API slab_heap *slab_heap_init(void *region, size_t size, const slab_heap_co
                         "region too small for the heap header, descriptors and one page");
         return NULL;
     }
+    SLAB__OPEN(region, size); // a region used before (a fuzzer's buffer) may still be poisoned
     h = (slab_heap *)(void *)hdr;
     SLAB_MEMSET(h, 0, sizeof *h);
     h->page_shift = slab__log2(page_size);
@@ -992,6 +1179,7 @@ SLAB_API slab_heap *slab_heap_init(void *region, size_t size, const slab_heap_co
     h->on_error = fn;
     h->user = user;
     if (cfg) {
+        h->debug_selective = cfg->debug_selective;
         h->report_leaks = cfg->report_leaks > 0 || (cfg->report_leaks == 0 && SLAB_DEBUG);
         h->fail_nth = cfg->fail_nth;
         h->fail_every = cfg->fail_every;
@@ -1004,6 +1192,7 @@ SLAB_API slab_heap *slab_heap_init(void *region, size_t size, const slab_heap_co
     if (h->kmalloc_max > 32768u)
         h->kmalloc_max = 32768u;
     h->magic = SLAB__HEAP_MAGIC;
+    SLAB__POOL_CREATE(h);
     slab__cache_setup(&h->cache_cache, h, "slab_cache", sizeof(slab_cache), 0, 0, NULL, NULL, 1);
     h->caches = &h->cache_cache;
     h->num_caches = 1;
@@ -1032,6 +1221,7 @@ SLAB_API int slab_heap_add_region(slab_heap *h, void *region, size_t size)
                      "region too small for a zone header, descriptors and one page");
         return SLAB_ERR_REGION_SMALL;
     }
+    SLAB__OPEN(region, size);
     z = (slab__zone *)(void *)hdr;
     slab__zone_init(z, lo, lo + size, hdr + sizeof(slab__zone), npages, h->page_shift);
     for (last = &h->zone; last->next; last = last->next)
@@ -1059,6 +1249,7 @@ SLAB__PRIVATE void slab__report_leaks(slab_heap *h);
 SLAB_API void slab_heap_destroy(slab_heap *h)
 {
     slab_cache *c;
+    const slab__zone *z;
     if (!slab__heap_ok(h))
         return;
     if (h->report_leaks)
@@ -1066,6 +1257,9 @@ SLAB_API void slab_heap_destroy(slab_heap *h)
     for (c = h->caches; c; c = c->next)
         c->magic = SLAB__DEAD_MAGIC;
     h->magic = SLAB__DEAD_MAGIC;
+    SLAB__POOL_DESTROY(h);
+    for (z = &h->zone; z; z = z->next) // the regions are the caller's again, all of them
+        SLAB__OPEN((void *)z->region_lo, (size_t)(z->region_hi - z->region_lo));
 }
 
 // Takes a block of 2^order pages from the first zone that has one; NULL if none.
@@ -1111,6 +1305,7 @@ SLAB_API void *slab_pages_alloc(slab_heap *h, unsigned order)
         return NULL;
     }
     h->block_pages += slab__order_pages(order);
+    SLAB__HAND_OUT(h, slab__page_addr(h, z, pg), (size_t)1 << h->page_shift << order);
     return slab__page_addr(h, z, pg);
 }
 
@@ -1130,26 +1325,46 @@ SLAB_API void slab_pages_free(slab_heap *h, void *p)
 // after the object, so a freed object keeps its constructed bytes. Allocation pops the active
 // slab's free list; free pushes onto the free list of the slab the page descriptor names.
 
+// Objects that fit a slab of `bytes`: after the first object's left red zone (lpad), and
+// before the state bitmap (a bit per object) when the cache has one.
+SLAB__PRIVATE size_t slab__fit_slots(size_t bytes, size_t stride, size_t lpad, int map)
+{
+    size_t n = bytes > lpad ? (bytes - lpad) / stride : 0;
+    while (map && n && lpad + n * stride + (n + 7) / 8 > bytes)
+        n--;
+    return n;
+}
+
+#if SLAB__HOOKS // >>debug, which works on the layout this section makes
+SLAB__PRIVATE void slab__slab_prepare(slab_cache *c, char *base, const slab__page *pg);
+SLAB__PRIVATE void slab__on_alloc(slab_cache *c, void *obj);
+SLAB__PRIVATE int slab__on_free(slab_cache *c, void *obj);
+SLAB__PRIVATE void slab__report_obj(const slab_cache *c, const void *obj, slab_error code,
+                                    const char *what);
+SLAB__PRIVATE void slab__report_live(slab_cache *c);
+#endif
+
 // Chooses a slab order for slots of `stride` bytes, as SLUB does: the smallest slab of at
 // most 2^3 pages whose waste is under 1/16, then 1/8, then 1/4, wanting 8 objects, then 4, 2,
 // 1; failing that (large objects), the smallest slab that wastes at most 1/4, or holds one.
-SLAB__PRIVATE unsigned slab__slab_order(size_t page_size, unsigned top, size_t stride)
+SLAB__PRIVATE unsigned slab__slab_order(size_t page_size, unsigned top, size_t stride, size_t lpad,
+                                        int map)
 {
     unsigned pref = top < SLAB__PREFERRED_ORDER ? top : SLAB__PREFERRED_ORDER, k, frac;
     size_t min_objs;
     for (min_objs = 8; min_objs >= 1; min_objs /= 2)
         for (frac = 16; frac >= 4; frac /= 2)
             for (k = 0; k <= pref; k++) {
-                size_t bytes = page_size << k, n = bytes / stride;
+                size_t bytes = page_size << k, n = slab__fit_slots(bytes, stride, lpad, map);
                 if (n >= min_objs && (bytes - n * stride) * frac <= bytes)
                     return k;
             }
     for (k = 0; k <= top; k++) {
-        size_t bytes = page_size << k, n = bytes / stride;
+        size_t bytes = page_size << k, n = slab__fit_slots(bytes, stride, lpad, map);
         if (n >= 1 && (bytes - n * stride) * 4 <= bytes)
             return k;
     }
-    for (k = 0; (page_size << k) < stride; k++)
+    for (k = 0; slab__fit_slots(page_size << k, stride, lpad, map) == 0; k++)
         ;
     return k;
 }
@@ -1181,27 +1396,61 @@ SLAB__PRIVATE size_t slab__object_align(size_t size, size_t align, unsigned flag
         if (align < line)
             align = line;
     }
-    return align < sizeof(void *) ? sizeof(void *) : align;
+    return align < SLAB__MIN_ALIGN ? SLAB__MIN_ALIGN : align;
 }
 
-// Bytes per slot of an object of `size` bytes (at most 2^30) aligned to align (a result of
-// slab__object_align); *link_off says where a free slot keeps its link.
-SLAB__PRIVATE size_t slab__slot_size(size_t size, size_t align, int link_after, size_t *link_off)
+// Where things are in an object's slot.
+typedef struct slab__slot {
+    size_t stride;   // bytes per slot
+    size_t link_off; // the free-list link
+    size_t meta_off; // debug caches: the object's slab__meta
+    size_t lpad;     // debug caches: the left red zone, the last bytes of the slot before
+    size_t first;    // where a slab's first object starts (after colouring): lpad, aligned
+} slab__slot;
+
+// The debug checks a cache gets: in SLAB_DEBUG builds all of them, or (debug_selective) those
+// its flags ask for; none for the heap's own bookkeeping (keep_state), none in release builds.
+SLAB__PRIVATE unsigned slab__debug_flags(const slab_heap *h, unsigned flags, int keep_state)
 {
-    if (link_after) {
+    if (!SLAB_DEBUG || keep_state)
+        return 0;
+    return h->debug_selective ? flags & SLAB__DEBUG_FLAGS : SLAB__DEBUG_FLAGS;
+}
+
+// The slot of an object of `size` bytes (at most 2^30) aligned to align (a result of
+// slab__object_align):
+//   release:          [ object | link? ]    the link at 0, or after the object (link_after)
+//   debug (>>debug):  [ object | red zone | link | meta | left red zone of the next object ]
+SLAB__PRIVATE slab__slot slab__slot_layout(size_t size, size_t align, int link_after,
+                                           unsigned debug)
+{
+    slab__slot l;
+    SLAB_MEMSET(&l, 0, sizeof l);
+    if (debug) {
+        size_t end;
+        l.link_off = slab__align_up(size, SLAB__MIN_RED) + SLAB__MIN_RED;
+        l.meta_off = l.link_off + sizeof(void *);
+        end = l.meta_off + sizeof(slab__meta);
+        l.stride = slab__align_up(end + SLAB__MIN_RED, align);
+        l.lpad = l.stride - end;
+        l.first = slab__align_up(l.lpad, align);
+    } else if (link_after) {
         // Deliberate: the link lives after the object so constructed state survives a free.
-        *link_off = slab__align_up(size, sizeof(void *));
-        return slab__align_up(*link_off + sizeof(void *), align);
+        l.link_off = slab__align_up(size, SLAB__MIN_ALIGN);
+        l.stride = slab__align_up(l.link_off + sizeof(void *), align);
+    } else {
+        l.stride = slab__align_up(size < sizeof(void *) ? sizeof(void *) : size, align);
     }
-    *link_off = 0;
-    return slab__align_up(size < sizeof(void *) ? sizeof(void *) : size, align);
+    return l;
 }
 
 // Checks the arguments of a cache; NULL if they are fine, else the reason.
 SLAB__PRIVATE const char *slab__cache_args_bad(const slab_heap *h, const char *name, size_t size,
                                                size_t align, unsigned flags, int link_after)
 {
-    size_t page_size = (size_t)1 << h->page_shift, link_off;
+    size_t page_size = (size_t)1 << h->page_shift;
+    unsigned debug = slab__debug_flags(h, flags, 0);
+    slab__slot l;
     if (!name)
         return "cache name is NULL";
     if (size == 0)
@@ -1212,9 +1461,11 @@ SLAB__PRIVATE const char *slab__cache_args_bad(const slab_heap *h, const char *n
         return "alignment exceeds the page size";
     if (flags & ~(SLAB__KNOWN_FLAGS | SLAB__KMALLOC | SLAB__INTERNAL))
         return "unknown cache flag";
-    if (size > SLAB__MAX_SLAB_BYTES ||
-        slab__slot_size(size, slab__object_align(size, align, flags), link_after, &link_off) >
-            page_size << slab__top_slab_order(h))
+    if (size > SLAB__MAX_SLAB_BYTES)
+        return "object too large for a slab of this heap";
+    l = slab__slot_layout(size, slab__object_align(size, align, flags), link_after, debug);
+    if (!slab__fit_slots(page_size << slab__top_slab_order(h), l.stride, l.first,
+                         SLAB_HARDEN || debug))
         return "object too large for a slab of this heap";
     return NULL;
 }
@@ -1243,6 +1494,8 @@ SLAB__PRIVATE void slab__cache_setup(slab_cache *c, slab_heap *h, const char *na
                                      void (*ctor)(void *, void *), void *ctx, int keep_state)
 {
     size_t page_size = (size_t)1 << h->page_shift, slab_bytes, leftover, n, i;
+    slab__slot l;
+    int map;
     SLAB_MEMSET(c, 0, sizeof *c);
     c->heap = h;
     c->object_size = size;
@@ -1250,13 +1503,22 @@ SLAB__PRIVATE void slab__cache_setup(slab_cache *c, slab_heap *h, const char *na
     c->ctor = ctor;
     c->ctx = ctx;
     c->align = slab__object_align(size, align, flags);
-    c->stride = slab__slot_size(size, c->align, ctor || keep_state, &c->link_off);
-    c->order = (uint8_t)slab__slab_order(page_size, slab__top_slab_order(h), c->stride);
+    c->debug = slab__debug_flags(h, flags, keep_state);
+    l = slab__slot_layout(size, c->align, ctor || keep_state, c->debug);
+    c->stride = l.stride;
+    c->link_off = l.link_off;
+    c->meta_off = l.meta_off;
+    c->lpad = (uint32_t)l.lpad;
+    map = SLAB_HARDEN || c->debug;
+    c->first = (uint32_t)l.first;
+    c->order = (uint8_t)slab__slab_order(page_size, slab__top_slab_order(h), c->stride, l.first,
+                                         map);
     slab_bytes = page_size << c->order;
-    n = slab_bytes / c->stride;
+    n = slab__fit_slots(slab_bytes, c->stride, l.first, map);
     c->objperslab = (uint32_t)n;
     c->slot_bytes = n * c->stride;
-    leftover = slab_bytes - c->slot_bytes;
+    c->map_bytes = map ? (n + 7) / 8 : 0;
+    leftover = slab_bytes - l.first - c->slot_bytes - c->map_bytes;
     c->colour_unit = c->align > SLAB__CACHELINE ? c->align : SLAB__CACHELINE;
     c->colours = (uint32_t)(leftover / c->colour_unit + 1);
     // With shift = 31 + log2(stride), (off * recip) >> shift == off / stride for every offset
@@ -1319,7 +1581,7 @@ SLAB__PRIVATE slab__page *slab__slab_new(slab_cache *c)
     pg->state = SLAB__PG_SLAB;
     pg->cache = c;
     pg->inuse = 0;
-    pg->colour = (uint32_t)(c->colour_next * c->colour_unit);
+    pg->colour = (uint32_t)(c->colour_next * c->colour_unit + c->first);
     c->colour_next = c->colour_next + 1 < c->colours ? c->colour_next + 1 : 0;
     for (t = 1; t < (1u << c->order); t++) {
         z->pages[i + t].state = SLAB__PG_SLAB_TAIL;
@@ -1327,11 +1589,15 @@ SLAB__PRIVATE slab__page *slab__slab_new(slab_cache *c)
     }
     obj = slab__page_addr(h, z, pg) + pg->colour;
     pg->freelist = obj;
+    SLAB__OPEN(obj - pg->colour, (size_t)1 << h->page_shift << c->order);
     for (n = 0; n < c->objperslab; n++, obj += c->stride) { // in address order, for locality
         if (c->ctor)
             c->ctor(obj, c->ctx);
-        *slab__link(obj, c->link_off) = n + 1 < c->objperslab ? obj + c->stride : NULL;
+        *(void **)(void *)(obj + c->link_off) = n + 1 < c->objperslab ? obj + c->stride : NULL;
     }
+#if SLAB__HOOKS
+    slab__slab_prepare(c, obj - c->slot_bytes - pg->colour, pg);
+#endif
     c->nr_slabs++;
     c->slab_pages += slab__order_pages(c->order);
     return pg;
@@ -1382,7 +1648,7 @@ SLAB__PRIVATE int slab__refill(slab_cache *c)
 SLAB__PRIVATE void *slab__pop(slab_cache *c, slab__page *pg)
 {
     void *obj = pg->freelist;
-    pg->freelist = *slab__link(obj, c->link_off);
+    pg->freelist = slab__link_get(obj, c->link_off);
     pg->inuse++;
     return obj;
 }
@@ -1403,7 +1669,7 @@ SLAB__PRIVATE void slab__relist(slab_cache *c, slab__page *pg, uint32_t was)
 SLAB__PRIVATE void slab__push(slab_cache *c, slab__page *pg, void *obj)
 {
     uint32_t was = pg->inuse--;
-    *slab__link(obj, c->link_off) = pg->freelist;
+    slab__link_set(obj, c->link_off, pg->freelist);
     pg->freelist = obj;
     if (pg != c->active && (was == c->objperslab || was == 1))
         slab__relist(c, pg, was);
@@ -1459,11 +1725,16 @@ SLAB__PRIVATE void slab__mag_flush(slab_cache *c, uint32_t n)
     c->mag_count -= n;
 }
 
-// Frees obj into c's magazine if it is a freeable object of the live cache c; 0 if not.
+// Frees obj into c's magazine if it is a freeable object of the live cache c. Returns 1, 0
+// when obj is not freeable (the caller says why), or -1 when a check refused and reported it.
 SLAB__PRIVATE int slab__put(slab_cache *c, void *obj)
 {
     if (SLAB__UNLIKELY(!slab__freeable(c, obj)))
         return 0;
+#if SLAB__HOOKS
+    if (!slab__on_free(c, obj))
+        return -1;
+#endif
     if (SLAB__UNLIKELY(c->mag_count == SLAB__MAG_SIZE))
         slab__mag_flush(c, SLAB__MAG_SIZE / 2);
     c->mag[c->mag_count++] = obj;
@@ -1475,15 +1746,18 @@ SLAB__PRIVATE int slab__put(slab_cache *c, void *obj)
 SLAB__PRIVATE void *slab__get(slab_cache *c)
 {
     slab__page *pg = c->active;
-    if (SLAB__LIKELY(c->mag_count != 0)) {
-        c->active_objs++;
-        return c->mag[--c->mag_count];
-    }
-    if (SLAB__LIKELY(pg && pg->freelist)) {
-        c->active_objs++;
-        return slab__pop(c, pg);
-    }
-    return NULL;
+    void *obj;
+    if (SLAB__LIKELY(c->mag_count != 0))
+        obj = c->mag[--c->mag_count];
+    else if (SLAB__LIKELY(pg && pg->freelist))
+        obj = slab__pop(c, pg);
+    else
+        return NULL;
+    c->active_objs++;
+#if SLAB__HOOKS
+    slab__on_alloc(c, obj);
+#endif
+    return obj;
 }
 
 // Says why obj cannot be freed to the live cache c.
@@ -1517,6 +1791,12 @@ SLAB__PRIVATE void slab__free_refused(slab_cache *c, const void *obj)
 {
     const char *msg = "";
     slab_error code = slab__diagnose(c, obj, &msg);
+#if SLAB__HOOKS
+    if (code == SLAB_ERR_DOUBLE_FREE) { // with the cache's name and the object's call sites
+        slab__report_obj(c, obj, code, msg);
+        return;
+    }
+#endif
     slab__report(c->heap, code, obj, msg);
 }
 
@@ -1588,6 +1868,9 @@ SLAB_API slab_error slab_cache_destroy(slab_cache *c)
     }
     if (c->active_objs) {
         slab__report(h, SLAB_ERR_BUSY, c, "cache still has live objects; nothing was destroyed");
+#if SLAB__HOOKS
+        slab__report_live(c);
+#endif
         return SLAB_ERR_BUSY;
     }
     slab__release_empty(c);
@@ -1643,9 +1926,12 @@ SLAB_API void *slab_cache_zalloc(slab_cache *c)
 
 SLAB_API void slab_cache_free(slab_cache *c, void *obj)
 {
-    if (SLAB__LIKELY(c && c->magic == SLAB__CACHE_MAGIC && slab__put(c, obj)))
+    if (SLAB__LIKELY(c && c->magic == SLAB__CACHE_MAGIC && obj)) {
+        if (SLAB__UNLIKELY(slab__put(c, obj) == 0))
+            slab__free_refused(c, obj);
         return;
-    if (obj && slab__cache_ok(c) && !slab__put(c, obj))
+    }
+    if (obj && slab__cache_ok(c) && slab__put(c, obj) == 0)
         slab__free_refused(c, obj);
 }
 
@@ -1707,12 +1993,16 @@ SLAB_API size_t slab_cache_alloc_bulk(slab_cache *c, size_t n, void **out)
         }
         for (obj = pg->freelist; got < n && obj; taken++) {
             out[got++] = obj;
-            obj = *slab__link(obj, c->link_off);
+            obj = slab__link_get(obj, c->link_off);
         }
         pg->freelist = obj;
         pg->inuse += taken;
     }
     c->active_objs += n;
+#if SLAB__HOOKS
+    for (got = 0; got < n; got++)
+        slab__on_alloc(c, out[got]);
+#endif
     return n;
 }
 
@@ -1743,6 +2033,10 @@ SLAB_API size_t slab_cache_free_bulk(slab_cache *c, size_t n, void **objs)
             slab__free_refused(c, objs[i]);
             continue;
         }
+#if SLAB__HOOKS
+        if (!slab__on_free(c, objs[i]))
+            continue;
+#endif
         slab__push(c, pg, objs[i]);
         freed++;
     }
@@ -1754,6 +2048,358 @@ SLAB_API size_t slab_cache_shrink(slab_cache *c)
 {
     return slab__cache_ok(c) ? slab__release_empty(c) : 0;
 }
+
+// ==========================================================================================
+// >>debug  Per-object checks: state bits (SLAB_HARDEN, SLAB_DEBUG), red zones, poison and
+// call sites (SLAB_DEBUG), and the hand-over of memory to ASan or Valgrind.
+//
+//   debug slot: [ object | red zone | link | meta | left red zone of the next object ]
+//
+// A free object is filled with 0x6b (last byte 0xa5), a new one with 0x5a; red zones hold
+// 0xcc around an allocated object and 0xbb around a free one, as in the kernel's SLUB.
+#if SLAB__HOOKS
+
+// The byte of the state bitmap that holds the bit of obj (an object start of c), which *mask
+// selects. The bit is set while the program holds the object.
+SLAB__PRIVATE uint8_t *slab__state_bit(const slab_cache *c, const void *obj, uint8_t *mask)
+{
+    const slab__zone *z = NULL;
+    slab__page *pg = slab__page_of(c->heap, obj, &z);
+    char *base = slab__page_addr(c->heap, z, pg);
+    size_t soff = (size_t)((const char *)obj - base) - pg->colour;
+    size_t idx = (size_t)(((uint64_t)soff * c->recip) >> c->recip_shift);
+    *mask = (uint8_t)(1u << (idx & 7));
+    return (uint8_t *)base + ((size_t)1 << c->heap->page_shift << c->order) - c->map_bytes +
+           idx / 8;
+}
+
+// Fills n bytes at p with v, the last one with last; they stay poisoned for ASan.
+SLAB__PRIVATE void slab__fill(void *p, size_t n, int v, int last)
+{
+    if (!n)
+        return;
+    SLAB__OPEN(p, n);
+    SLAB_MEMSET(p, v, n);
+    ((unsigned char *)p)[n - 1] = (unsigned char)last;
+    SLAB__SHUT(p, n);
+}
+
+// Whether the n bytes at p still hold what slab__fill(p, n, v, last) wrote.
+SLAB__PRIVATE int slab__filled(const void *p, size_t n, int v, int last)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    size_t i;
+    int ok = 1;
+    if (!n)
+        return 1;
+    SLAB__OPEN(p, n);
+    for (i = 0; i + 1 < n && ok; i++)
+        ok = b[i] == (unsigned char)v;
+    ok = ok && b[n - 1] == (unsigned char)last;
+    SLAB__SHUT(p, n);
+    return ok;
+}
+
+SLAB__PRIVATE slab__meta slab__meta_get(const slab_cache *c, const void *obj)
+{
+    const char *p = (const char *)obj + c->meta_off;
+    slab__meta m;
+    SLAB__OPEN(p, sizeof m);
+    SLAB_MEMCPY(&m, p, sizeof m);
+    SLAB__SHUT(p, sizeof m);
+    return m;
+}
+
+SLAB__PRIVATE void slab__meta_set(const slab_cache *c, void *obj, const slab__meta *m)
+{
+    char *p = (char *)obj + c->meta_off;
+    SLAB__OPEN(p, sizeof *m);
+    SLAB_MEMCPY(p, m, sizeof *m);
+    SLAB__SHUT(p, sizeof *m);
+}
+
+// Appends " <what> at file:line (0xaddress)" for a recorded call site.
+SLAB__PRIVATE void slab__fmt_track(char *buf, size_t *pos, const char *what, const slab__track *t)
+{
+    const char *f = t->file, *s;
+    for (s = f; *s; s++) // the file's name without its directories
+        if (*s == '/' || *s == '\\')
+            f = s + 1;
+    slab__fmt_str(buf, pos, what, 0, 16);
+    slab__fmt_str(buf, pos, f, 0, 40);
+    slab__fmt_str(buf, pos, ":", 0, 1);
+    slab__fmt_uint(buf, pos, (size_t)(t->line > 0 ? t->line : 0), 0);
+    if (t->ret) {
+        slab__fmt_str(buf, pos, " (0x", 0, 4);
+        slab__fmt_hex(buf, pos, (size_t)slab__addr(t->ret));
+        slab__fmt_str(buf, pos, ")", 0, 1);
+    }
+}
+
+// Reports a problem with obj, naming its cache and, where recorded, its call sites.
+SLAB__PRIVATE void slab__report_obj(const slab_cache *c, const void *obj, slab_error code,
+                                    const char *what)
+{
+    char buf[2 * SLAB__LINE];
+    size_t pos = 0;
+    slab__fmt_str(buf, &pos, what, 0, 80);
+    slab__fmt_str(buf, &pos, " (cache '", 0, 9);
+    slab__fmt_str(buf, &pos, c->name, 0, SLAB__NAME_LEN);
+    slab__fmt_str(buf, &pos, "'", 0, 1);
+#if SLAB_DEBUG
+    if (c->debug & SLAB_STORE_USER) {
+        slab__meta m = slab__meta_get(c, obj);
+        if (m.alloc.file)
+            slab__fmt_track(buf, &pos, ", allocated at ", &m.alloc);
+        if (m.free.file)
+            slab__fmt_track(buf, &pos, ", freed at ", &m.free);
+    }
+#endif
+    slab__fmt_str(buf, &pos, ")", 0, 1);
+    buf[pos] = '\0';
+    slab__report(c->heap, code, obj, buf);
+}
+
+#if SLAB_DEBUG
+// The call site the call-site macros recorded for this call, then forgotten.
+SLAB__PRIVATE slab__track slab__take_site(slab_heap *h)
+{
+    slab__track t;
+    t.file = h->site_file;
+    t.line = h->site_line;
+    t.ret = h->site_ret;
+    h->site_file = NULL;
+    h->site_ret = NULL;
+    return t;
+}
+
+// Fills obj's red zones with v: the left one, and the right one from byte `from` on.
+SLAB__PRIVATE void slab__red_set(const slab_cache *c, char *obj, size_t from, int v)
+{
+    slab__fill(obj - c->lpad, c->lpad, v, v);
+    slab__fill(obj + from, c->link_off - from, v, v);
+}
+
+// Which red zone of obj lost its pattern v (the right one from byte `from` on), or NULL.
+SLAB__PRIVATE const char *slab__red_bad(const slab_cache *c, char *obj, size_t from, int v)
+{
+    if (!slab__filled(obj - c->lpad, c->lpad, v, v))
+        return "left red zone overwritten: a write before the object";
+    if (!slab__filled(obj + from, c->link_off - from, v, v))
+        return "right red zone overwritten: a write past the end of the object";
+    return NULL;
+}
+
+// Checks obj against its state (allocated or free), reports each problem and restores the
+// bytes. Returns 0 or the first problem's code.
+SLAB__PRIVATE slab_error slab__debug_check(slab_cache *c, char *obj, int allocated)
+{
+    slab__meta m = slab__meta_get(c, obj);
+    size_t from = allocated ? m.orig_size : c->object_size;
+    int red = allocated ? SLAB__RED_ACTIVE : SLAB__RED_INACTIVE;
+    const char *bad = c->debug & SLAB_RED_ZONE ? slab__red_bad(c, obj, from, red) : NULL;
+    slab_error code = SLAB_ERR_OK;
+    if (bad) {
+        slab__report_obj(c, obj, code = SLAB_ERR_REDZONE, bad);
+        slab__red_set(c, obj, from, red);
+    }
+    if (!allocated && (c->debug & SLAB_POISON) && !c->ctor &&
+        !slab__filled(obj, c->object_size, SLAB__POISON_FREE, SLAB__POISON_END)) {
+        slab__report_obj(c, obj, SLAB_ERR_POISON, "free object modified: a write after free");
+        slab__fill(obj, c->object_size, SLAB__POISON_FREE, SLAB__POISON_END);
+        code = code ? code : SLAB_ERR_POISON;
+    }
+    return code;
+}
+#endif
+
+// A new slab's per-object state: free objects' red zones, poison and meta, a clear bitmap;
+// then all of it but the bitmap poisoned for ASan.
+SLAB__PRIVATE void slab__slab_prepare(slab_cache *c, char *base, const slab__page *pg)
+{
+    size_t bytes = (size_t)1 << c->heap->page_shift << c->order;
+    if (c->map_bytes)
+        SLAB_MEMSET(base + bytes - c->map_bytes, 0, c->map_bytes);
+#if SLAB_DEBUG
+    if (c->debug) {
+        char *obj = base + pg->colour;
+        uint32_t n;
+        slab__meta m;
+        SLAB_MEMSET(&m, 0, sizeof m);
+        m.orig_size = c->object_size;
+        for (n = 0; n < c->objperslab; n++, obj += c->stride) {
+            slab__meta_set(c, obj, &m);
+            if (c->debug & SLAB_RED_ZONE)
+                slab__red_set(c, obj, c->object_size, SLAB__RED_INACTIVE);
+            if ((c->debug & SLAB_POISON) && !c->ctor)
+                slab__fill(obj, c->object_size, SLAB__POISON_FREE, SLAB__POISON_END);
+        }
+    }
+#else
+    (void)pg;
+#endif
+    if (c != &c->heap->cache_cache) // stale cache handles are read: their magic says "dead"
+        SLAB__SHUT(base, bytes - c->map_bytes);
+}
+
+// An object goes to the program: set its state bit, check and mark it (debug), expose it.
+SLAB__PRIVATE void slab__on_alloc(slab_cache *c, void *obj)
+{
+    uint8_t mask = 0, *bits;
+    if (c->map_bytes) {
+        bits = slab__state_bit(c, obj, &mask);
+        *bits = (uint8_t)(*bits | mask);
+    }
+#if SLAB_DEBUG
+    if (c->debug) {
+        slab__meta m;
+        slab__debug_check(c, (char *)obj, 0); // a write after free shows here
+        m = slab__meta_get(c, obj);
+        if (c->debug & SLAB_RED_ZONE)
+            slab__red_set(c, (char *)obj, c->object_size, SLAB__RED_ACTIVE);
+        if ((c->debug & SLAB_POISON) && !c->ctor)
+            slab__fill(obj, c->object_size, SLAB__POISON_INUSE, SLAB__POISON_INUSE);
+        m.orig_size = c->object_size;
+        if (c->debug & SLAB_STORE_USER) {
+            m.alloc = slab__take_site(c->heap);
+            SLAB_MEMSET(&m.free, 0, sizeof m.free);
+        }
+        slab__meta_set(c, obj, &m);
+    }
+#endif
+    if (c != &c->heap->cache_cache)
+        SLAB__HAND_OUT(c->heap, obj, c->object_size);
+}
+
+// An object comes back: refuse it if its state bit says it is free (a double free the O(1)
+// checks missed), else check its red zones, record the site, poison it. Returns 0 if refused.
+SLAB__PRIVATE int slab__on_free(slab_cache *c, void *obj)
+{
+    uint8_t mask = 0, *bits;
+    if (c->map_bytes) {
+        bits = slab__state_bit(c, obj, &mask);
+        if (!(*bits & mask)) {
+            slab__report_obj(c, obj, SLAB_ERR_DOUBLE_FREE, "object is already free");
+            return 0;
+        }
+        *bits = (uint8_t)(*bits & ~mask);
+    }
+#if SLAB_DEBUG
+    if (c->debug) {
+        slab__meta m = slab__meta_get(c, obj);
+        if (c->debug & SLAB_STORE_USER) {
+            m.free = slab__take_site(c->heap);
+            slab__meta_set(c, obj, &m);
+        }
+        slab__debug_check(c, (char *)obj, 1);
+        if (c->debug & SLAB_RED_ZONE)
+            slab__red_set(c, (char *)obj, c->object_size, SLAB__RED_INACTIVE);
+        if ((c->debug & SLAB_POISON) && !c->ctor)
+            slab__fill(obj, c->object_size, SLAB__POISON_FREE, SLAB__POISON_END);
+    }
+#endif
+    if (c != &c->heap->cache_cache)
+        SLAB__TAKE_BACK(c->heap, obj, c->stride - c->lpad);
+    return 1;
+}
+
+// A kmalloc object (class c) given for `size` bytes: the rest of the class is red zone (debug)
+// and poisoned (ASan) until a larger krealloc or slab_ksize hands it out, zeroed.
+SLAB__PRIVATE void slab__set_usable(slab_cache *c, void *obj, size_t size)
+{
+#if SLAB_DEBUG
+    if (c->debug) {
+        slab__meta m = slab__meta_get(c, obj);
+        if (size > m.orig_size) { // red zone bytes become the object's: zeros, as kzalloc's
+            SLAB__OPEN((char *)obj + m.orig_size, size - m.orig_size);
+            SLAB_MEMSET((char *)obj + m.orig_size, 0, size - m.orig_size);
+        }
+        m.orig_size = size;
+        slab__meta_set(c, obj, &m);
+        if (c->debug & SLAB_RED_ZONE)
+            slab__fill((char *)obj + size, c->object_size - size, SLAB__RED_ACTIVE,
+                       SLAB__RED_ACTIVE);
+    }
+#endif
+    (void)c;
+    (void)obj;
+    (void)size;
+    SLAB__RESIZE_OUT(c->heap, obj, size, c->object_size);
+}
+
+// Calls fn on every object of c with whether the program holds it; stops at a nonzero result.
+SLAB__PRIVATE int slab__for_each_object(slab_cache *c, int (*fn)(slab_cache *, char *, int, void *),
+                                        void *arg)
+{
+    unsigned w;
+    for (w = 0; w <= SLAB__NLISTS; w++) {
+        slab__page *pg = w < SLAB__NLISTS ? c->lists[w] : c->active;
+        for (; pg; pg = w < SLAB__NLISTS ? pg->next : NULL) {
+            const slab__zone *z = slab__zone_of_page(c->heap, pg);
+            char *obj = slab__page_addr(c->heap, z, pg) + pg->colour;
+            uint32_t n;
+            int r;
+            for (n = 0; n < c->objperslab; n++, obj += c->stride) {
+                uint8_t mask = 0, *bits = slab__state_bit(c, obj, &mask);
+                if ((r = fn(c, obj, (*bits & mask) != 0, arg)) != 0)
+                    return r;
+            }
+        }
+    }
+    return 0;
+}
+
+#if SLAB_DEBUG
+SLAB__PRIVATE int slab__validate_one(slab_cache *c, char *obj, int allocated, void *arg)
+{
+    slab_error code = slab__debug_check(c, obj, allocated), *first = (slab_error *)arg;
+    if (code && !*first)
+        *first = code;
+    return 0;
+}
+#endif
+
+// Reports a live object as a leak, up to SLAB__LEAKS_SHOWN of them; arg counts them.
+SLAB__PRIVATE int slab__report_live_one(slab_cache *c, char *obj, int allocated, void *arg)
+{
+    size_t *shown = (size_t *)arg;
+    if (allocated && (*shown)++ < SLAB__LEAKS_SHOWN)
+        slab__report_obj(c, obj, SLAB_ERR_BUSY, "leaked object");
+    return 0;
+}
+
+// Lists the first live objects of c as leaks (caches with state bits).
+SLAB__PRIVATE void slab__report_live(slab_cache *c)
+{
+    size_t shown = 0;
+    if (c->map_bytes)
+        slab__for_each_object(c, slab__report_live_one, &shown);
+}
+
+#endif /* SLAB__HOOKS */
+
+#if SLAB_DEBUG
+SLAB_API SLAB__NOINLINE slab_cache *slab_debug_site_cache(slab_cache *c, const char *file,
+                                                          int line)
+{
+    if (c && (c->magic == SLAB__CACHE_MAGIC || c->magic == SLAB__CACHE_SLOW) && c->heap) {
+        c->heap->site_file = file;
+        c->heap->site_line = line;
+        c->heap->site_ret = SLAB__RETURN_ADDRESS();
+    }
+    return c;
+}
+
+SLAB_API SLAB__NOINLINE slab_heap *slab_debug_site_heap(slab_heap *h, const char *file, int line)
+{
+    if (h && h->magic == SLAB__HEAP_MAGIC) {
+        h->site_file = file;
+        h->site_line = line;
+        h->site_ret = SLAB__RETURN_ADDRESS();
+    }
+    return h;
+}
+#endif
 
 // ==========================================================================================
 // >>kmalloc  Generic allocation: size-class caches, made on first use.
@@ -1818,7 +2464,7 @@ SLAB__PRIVATE slab_cache *slab__kmalloc_cache(slab_heap *h, unsigned idx)
     return h->kmalloc[idx];
 }
 
-SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state);
+SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state, int zero);
 
 // kmalloc for every case the fast path leaves: size 0, first use of a class, large requests,
 // fault injection, bad handles. Zeroes the block when zero is set.
@@ -1832,20 +2478,27 @@ SLAB__PRIVATE void *slab__kmalloc_slow(slab_heap *h, size_t size, int zero)
         p = c ? slab_cache_alloc(c) : NULL;
         if (p && zero)
             SLAB_MEMSET(p, 0, c->object_size);
+#if SLAB__HOOKS
+        if (p)
+            slab__set_usable(c, p, size);
+#endif
         return p;
     }
-    p = slab__large_alloc(h, size, SLAB__PG_KLARGE);
-    if (p && zero)
-        SLAB_MEMSET(p, 0, slab_ksize(h, p));
-    return p;
+    return slab__large_alloc(h, size, SLAB__PG_KLARGE, zero);
 }
 
 SLAB_API void *slab_kmalloc(slab_heap *h, size_t size)
 {
     if (SLAB__LIKELY(h && h->magic == SLAB__HEAP_MAGIC && size - 1 < h->kmalloc_max)) {
         slab_cache *c = h->kmalloc[slab__kmalloc_index(size)];
-        if (SLAB__LIKELY(c != NULL))
-            return slab_cache_alloc(c);
+        if (SLAB__LIKELY(c != NULL)) {
+            void *p = slab_cache_alloc(c);
+#if SLAB__HOOKS
+            if (p)
+                slab__set_usable(c, p, size);
+#endif
+            return p;
+        }
     }
     return slab__kmalloc_slow(h, size, 0);
 }
@@ -1914,7 +2567,8 @@ SLAB__PRIVATE void slab__run_unmark(slab__zone *z, uint32_t i)
     }
 }
 
-SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state)
+// A large run for size bytes, zeroed if asked; the program may touch exactly size bytes.
+SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state, int zero)
 {
     size_t page = (size_t)1 << h->page_shift, npages;
     slab__zone *z = NULL;
@@ -1936,6 +2590,12 @@ SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state)
     slab__range_give(z, i + (uint32_t)npages, (size_t)i + ((size_t)1 << pg->order));
     slab__run_mark(z, i, npages, state);
     h->large_pages += npages;
+    if (zero) { // whole pages: slab_ksize may hand out the tail of the last one
+        SLAB__OPEN(slab__page_addr(h, z, pg), npages << h->page_shift);
+        SLAB_MEMSET(slab__page_addr(h, z, pg), 0, npages << h->page_shift);
+        SLAB__SHUT(slab__page_addr(h, z, pg), npages << h->page_shift);
+    }
+    SLAB__HAND_OUT(h, slab__page_addr(h, z, pg), size);
     return slab__page_addr(h, z, pg);
 }
 
@@ -1943,6 +2603,7 @@ SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state)
 SLAB__PRIVATE void slab__run_free(slab_heap *h, slab__zone *z, slab__page *pg)
 {
     uint32_t i = slab__index(z, pg), n = pg->inuse;
+    SLAB__TAKE_BACK(h, slab__page_addr(h, z, pg), (size_t)n << h->page_shift);
     slab__run_unmark(z, i);
     pg->inuse = 0;
     h->large_pages -= n;
@@ -1984,15 +2645,12 @@ SLAB__PRIVATE int slab__run_resize(slab_heap *h, slab__zone *z, slab__page *pg, 
 
 SLAB_API void *slab_vmalloc(slab_heap *h, size_t size)
 {
-    return slab__heap_ok(h) && size ? slab__large_alloc(h, size, SLAB__PG_VLARGE) : NULL;
+    return slab__heap_ok(h) && size ? slab__large_alloc(h, size, SLAB__PG_VLARGE, 0) : NULL;
 }
 
 SLAB_API void *slab_vzalloc(slab_heap *h, size_t size)
 {
-    void *p = slab_vmalloc(h, size);
-    if (p)
-        SLAB_MEMSET(p, 0, slab_ksize(h, p));
-    return p;
+    return slab__heap_ok(h) && size ? slab__large_alloc(h, size, SLAB__PG_VLARGE, 1) : NULL;
 }
 
 SLAB_API void *slab_kvmalloc(slab_heap *h, size_t size)
@@ -2074,8 +2732,9 @@ SLAB__PRIVATE void slab__free_block(slab_heap *h, void *p, unsigned accept)
     if (code != SLAB_ERR_OK) {
         slab__report(h, code, p, msg);
     } else if (f.kind == SLAB__OWN_KSLAB) {
-        slab__put(f.cache, p);
+        slab__put(f.cache, p); // checked by slab__find; a debug check may still refuse it
     } else if (f.kind == SLAB__OWN_PAGES) {
+        SLAB__TAKE_BACK(h, p, (size_t)1 << h->page_shift << f.head->order);
         h->block_pages -= slab__order_pages(f.head->order);
         slab__buddy_give(f.zone, f.head, f.head->order);
     } else {
@@ -2089,7 +2748,7 @@ SLAB_API void slab_kfree(slab_heap *h, void *p)
         const slab__zone *z = NULL;
         slab__page *pg = slab__page_of(h, p, &z);
         slab_cache *c = pg ? pg->cache : NULL;
-        if (c && (c->flags & SLAB__KMALLOC) && slab__put(c, p))
+        if (c && (c->flags & SLAB__KMALLOC) && slab__put(c, p) != 0)
             return;
     }
     slab__free_block(h, p, SLAB__OWN_KSLAB | SLAB__OWN_KLARGE);
@@ -2118,6 +2777,14 @@ SLAB_API size_t slab_ksize(slab_heap *h, const void *p)
         slab__report(h, code, p, msg);
         return 0;
     }
+    // Like Linux's ksize, this hands the program the whole usable size.
+#if SLAB__HOOKS
+    if (f.cache)
+        slab__set_usable(f.cache, (void *)(uintptr_t)p, f.cache->object_size);
+#endif
+    if (!f.cache)
+        SLAB__RESIZE_OUT(h, p, (size_t)f.head->inuse << h->page_shift,
+                         (size_t)f.head->inuse << h->page_shift);
     return f.cache ? f.cache->object_size : (size_t)f.head->inuse << h->page_shift;
 }
 
@@ -2146,22 +2813,30 @@ SLAB__PRIVATE void *slab__realloc(slab_heap *h, void *p, size_t size, unsigned a
     page = (size_t)1 << h->page_shift;
     if (f.cache) {
         old = f.cache->object_size;
-        if (size <= old)
+        if (size <= old) {
+#if SLAB__HOOKS
+            slab__set_usable(f.cache, p, size);
+#endif
             return p;
+        }
     } else {
         old = (size_t)f.head->inuse << h->page_shift;
         // A large block keeps its pages unless the size moves to a kmalloc class.
         if (size > h->kmalloc_max && size <= SIZE_MAX - (page - 1) &&
-            slab__run_resize(h, f.zone, f.head, (size + page - 1) >> h->page_shift))
+            slab__run_resize(h, f.zone, f.head, (size + page - 1) >> h->page_shift)) {
+            SLAB__RESIZE_OUT(h, p, size, (size_t)f.head->inuse << h->page_shift);
             return p;
+        }
     }
     q = kv && size > h->kmalloc_max ? slab_vmalloc(h, size) : slab_kmalloc(h, size);
     if (!q && !f.cache && size < old) { // never fail a shrink: keep the pages still needed
         slab__run_resize(h, f.zone, f.head, (size + page - 1) >> h->page_shift);
+        SLAB__RESIZE_OUT(h, p, size, (size_t)f.head->inuse << h->page_shift);
         return p;
     }
     if (!q)
         return NULL;
+    SLAB__OPEN(p, old); // the old block's unused tail may be poisoned; it is freed next
     SLAB_MEMCPY(q, p, size < old ? size : old);
     slab__free_block(h, p, accept);
     return q;
@@ -2376,7 +3051,6 @@ SLAB_API int slab_heap_for_each_cache(slab_heap *h, int (*fn)(slab_cache *cache,
     return 0;
 }
 
-#define SLAB__LINE 192 // bytes of one dump or report line; every line written fits
 
 // Ends the line in buf and hands it to print.
 SLAB__PRIVATE void slab__emit(char *buf, size_t pos, slab_print_fn print, void *user)
@@ -2439,17 +3113,17 @@ SLAB_API void slab_heap_dump(slab_heap *h, slab_print_fn print, void *user)
     slab__emit(buf, pos, print, user);
 }
 
-// A leak report's line: "<what> <name>: <n> live <unit>".
-SLAB__PRIVATE void slab__report_leak(slab_heap *h, const void *ptr, const char *what,
-                                     const char *name, size_t n, const char *unit)
+// A leak report: "heap destroyed with <n> live <what><name>".
+SLAB__PRIVATE void slab__report_leak(slab_heap *h, const void *ptr, size_t n, const char *what,
+                                     const char *name)
 {
     char buf[SLAB__LINE];
     size_t pos = 0;
+    slab__fmt_str(buf, &pos, "heap destroyed with ", 0, 20);
+    slab__fmt_uint(buf, &pos, n, 0);
+    slab__fmt_str(buf, &pos, " live ", 0, 6);
     slab__fmt_str(buf, &pos, what, 0, 64);
     slab__fmt_str(buf, &pos, name, 0, SLAB__NAME_LEN);
-    slab__fmt_str(buf, &pos, ": ", 0, 2);
-    slab__fmt_uint(buf, &pos, n, 0);
-    slab__fmt_str(buf, &pos, unit, 0, 64);
     buf[pos] = '\0';
     slab__report(h, SLAB_ERR_BUSY, ptr, buf);
 }
@@ -2461,9 +3135,12 @@ SLAB__PRIVATE void slab__report_leaks(slab_heap *h)
     const slab__zone *z;
     slab_cache *c;
     for (c = h->caches; c; c = c->next)
-        if (c->active_objs && !(c->flags & SLAB__INTERNAL) && c != &h->cache_cache)
-            slab__report_leak(h, c, "heap destroyed with live objects in cache ", c->name,
-                              c->active_objs, " objects");
+        if (c->active_objs && !(c->flags & SLAB__INTERNAL) && c != &h->cache_cache) {
+            slab__report_leak(h, c, c->active_objs, "objects in cache ", c->name);
+#if SLAB__HOOKS
+            slab__report_live(c);
+#endif
+        }
     for (z = &h->zone; z; z = z->next) {
         uint32_t i;
         for (i = 0; i < z->npages; i += 1u << z->pages[i].order) {
@@ -2473,11 +3150,9 @@ SLAB__PRIVATE void slab__report_leaks(slab_heap *h)
         }
     }
     if (large)
-        slab__report_leak(h, NULL, "heap destroyed with live blocks", "", large,
-                          " large (kmalloc/vmalloc) blocks");
+        slab__report_leak(h, NULL, large, "large (kmalloc or vmalloc) blocks", "");
     if (blocks)
-        slab__report_leak(h, NULL, "heap destroyed with live blocks", "", blocks,
-                          " page blocks");
+        slab__report_leak(h, NULL, blocks, "blocks of pages", "");
 }
 
 // ==========================================================================================
@@ -2597,7 +3272,7 @@ SLAB__PRIVATE int slab__check_slab(slab_cache *c, const slab__page *pg, slab__ch
     if (pg->inuse > c->objperslab ||
         pg->colour + c->slot_bytes > ((size_t)1 << h->page_shift) << pg->order)
         return slab__broken(st, 5, "a slab's count or colour is out of range");
-    for (obj = pg->freelist; obj; obj = *slab__link(obj, c->link_off)) {
+    for (obj = pg->freelist; obj; obj = slab__link_get(obj, c->link_off)) {
         size_t off = (size_t)(slab__addr(obj) - slab__addr(z->base));
         if (++free_objs > c->objperslab - pg->inuse || off >= z->span ||
             !slab__on_stride(c, slab__slab_offset(h, z, head, pg, obj)))
@@ -2686,6 +3361,28 @@ SLAB__PRIVATE int slab__check_caches(slab_heap *h, slab__check_state *st)
     return 0;
 }
 
+SLAB_API slab_error slab_cache_validate(slab_cache *c)
+{
+    slab__check_state st;
+    const slab__zone *z;
+    size_t slabs = 0;
+    slab_error first = SLAB_ERR_OK;
+    if (!slab__cache_ok(c))
+        return SLAB_ERR_BAD_HANDLE;
+    SLAB_MEMSET(&st, 0, sizeof st);
+    for (z = &c->heap->zone; z; z = z->next) // bounds the list walks: no page walk here
+        st.slab_heads += z->npages;
+    if (slab__check_cache(c->heap, c, &st, &slabs) != 0) {
+        slab__report(c->heap, SLAB_ERR_CORRUPT, c, st.msg);
+        return SLAB_ERR_CORRUPT;
+    }
+#if SLAB_DEBUG
+    if (c->debug)
+        slab__for_each_object(c, slab__validate_one, &first);
+#endif
+    return first;
+}
+
 SLAB_API int slab_heap_check(slab_heap *h)
 {
     slab__check_state st;
@@ -2708,11 +3405,45 @@ SLAB_API int slab_heap_check(slab_heap *h)
         r = slab__check_caches(h, &st);
     if (r)
         slab__report(h, SLAB_ERR_CORRUPT, NULL, st.msg);
+#if SLAB_DEBUG
+    if (!r) { // I9: each object's red zones and poison, reported as REDZONE or POISON
+        slab_cache *c;
+        slab_error first = SLAB_ERR_OK;
+        for (c = h->caches; c; c = c->next)
+            if (c->debug)
+                slab__for_each_object(c, slab__validate_one, &first);
+        r = first ? 9 : 0;
+    }
+#endif
     return r;
 }
 
 #endif /* SLAB_IMPLEMENTATION_INCLUDED */
 #endif /* SLAB_IMPLEMENTATION */
+
+// ==========================================================================================
+// >>sites  SLAB_DEBUG builds: the allocating and freeing calls record their file and line.
+// They come after the implementation, which defines the functions under their own names.
+#if SLAB_DEBUG && !defined(SLAB_NO_CALL_SITES) && !defined(slab_cache_alloc)
+#define slab_cache_alloc(c) (slab_cache_alloc)(slab_debug_site_cache((c), __FILE__, __LINE__))
+#define slab_cache_zalloc(c) (slab_cache_zalloc)(slab_debug_site_cache((c), __FILE__, __LINE__))
+#define slab_cache_free(c, p) (slab_cache_free)(slab_debug_site_cache((c), __FILE__, __LINE__), (p))
+#define slab_cache_alloc_bulk(c, n, o)                                                       \
+    (slab_cache_alloc_bulk)(slab_debug_site_cache((c), __FILE__, __LINE__), (n), (o))
+#define slab_cache_free_bulk(c, n, o)                                                        \
+    (slab_cache_free_bulk)(slab_debug_site_cache((c), __FILE__, __LINE__), (n), (o))
+#define SLAB__SITE_H(h) slab_debug_site_heap((h), __FILE__, __LINE__)
+#define slab_kmalloc(h, n) (slab_kmalloc)(SLAB__SITE_H(h), (n))
+#define slab_kzalloc(h, n) (slab_kzalloc)(SLAB__SITE_H(h), (n))
+#define slab_kcalloc(h, n, s) (slab_kcalloc)(SLAB__SITE_H(h), (n), (s))
+#define slab_kmalloc_aligned(h, n, a) (slab_kmalloc_aligned)(SLAB__SITE_H(h), (n), (a))
+#define slab_krealloc(h, p, n) (slab_krealloc)(SLAB__SITE_H(h), (p), (n))
+#define slab_kfree(h, p) (slab_kfree)(SLAB__SITE_H(h), (p))
+#define slab_kvmalloc(h, n) (slab_kvmalloc)(SLAB__SITE_H(h), (n))
+#define slab_kvzalloc(h, n) (slab_kvzalloc)(SLAB__SITE_H(h), (n))
+#define slab_kvrealloc(h, p, n) (slab_kvrealloc)(SLAB__SITE_H(h), (p), (n))
+#define slab_kvfree(h, p) (slab_kvfree)(SLAB__SITE_H(h), (p))
+#endif
 
 /*
    This software is available under 2 licenses -- choose whichever you prefer.

@@ -651,7 +651,8 @@ static void t_heap_error_names(void)
     static const char *const names[] = {"OK",          "INVALID_ARG",     "REGION_SMALL",
                                         "NOMEM",       "INVALID_ADDRESS", "INVALID_POINTER",
                                         "WRONG_CACHE", "DOUBLE_FREE",     "BUSY",
-                                        "BAD_HANDLE",  "CORRUPT"};
+                                        "BAD_HANDLE",  "CORRUPT",         "REDZONE",
+                                        "POISON"};
     int i, j;
     CHECK((int)SLAB_ERR_COUNT == (int)(sizeof names / sizeof names[0]));
     CHECK(SLAB_ERR_OK == 0);

@@ -505,7 +505,7 @@ static void t_misuse_corrupt(void)
     slab_heap *h = tu_heap(&r, size, 0, 4096);
     slab_cache *c, *m;
     void *o[100], *mo[3], *blk;
-    unsigned char saved[64], *fo;
+    unsigned char saved[512], *fo; /* a whole slot, debug builds' too */
     slab__zone *z;
     slab__page *pg, *save_pg;
     uint32_t save_u32;
@@ -539,17 +539,20 @@ static void t_misuse_corrupt(void)
         pidx = (size_t)(((char *)o[i] - z->base) >> h->page_shift);
         fo = (unsigned char *)z->pages[z->pages[pidx].head].freelist;
     }
-    REQUIRE(fo != NULL);
-    TU_UNPOISON(fo, 64);
-    memcpy(saved, fo, 64);
-    memset(fo, 0xa5, 64);
+    REQUIRE(fo != NULL && c->stride <= sizeof saved);
+    TU_UNPOISON(fo, c->stride);
+    memcpy(saved, fo, c->stride);
+    memset(fo, 0xa5, c->stride);
     CHECK(tu_corrupt_seen(h, 5));
-    memcpy(fo, saved, 64);
+    TU_UNPOISON(fo, c->stride); /* the check looked at the link: ASan poisoned it again */
+    memcpy(fo, saved, c->stride);
     CHECK(tu_clean(h));
     /* ... or a link to a live object */
+    TU_UNPOISON(fo, c->stride);
     *(void **)(void *)(fo + c->link_off) = o[1];
     CHECK(tu_corrupt_seen(h, 0));
-    memcpy(fo, saved, 64);
+    TU_UNPOISON(fo, c->stride);
+    memcpy(fo, saved, c->stride);
     CHECK(tu_clean(h));
 
     /* counters */
