@@ -4,6 +4,12 @@
 #   make test       unit tests (clang ASan+UBSan, gcc -O2, gcc -m32) and the compile matrix
 #   make examples   build every examples/*.c
 #   make deps       install missing compilers with apt-get (as root)
+#   make cross      freestanding Cortex-M4 / RV32 builds and their code size (tools/targets.mk)
+#   make analyze    cppcheck, clang-tidy, scan-build;  make docs: Doxygen;  make cmake-check
+#   make bench      benchmarks vs glibc, jemalloc, mimalloc (bench/README.md); BENCH_QUICK=1: short
+#   make bench-instr  instructions per operation under callgrind
+#   make fuzz       afl++ on the fuzzing harness (fuzz/); make fuzz-libfuzzer, fuzz-smoke,
+#                   fuzz-replay; make coverage: line and branch coverage of slab.h (fuzz/fuzz.mk)
 #   make clean      remove build/
 #
 # Every configuration builds into build/; tests/run_all.sh drives `make test` and prints the
@@ -45,6 +51,12 @@ $(B)/test_asan: $(TEST_SRC) | $(B)
 # (b) gcc -O2, no instrumentation
 $(B)/test_gcc: $(TEST_SRC) | $(B)
 	$(GCC) -std=c99 -O2 $(WARN) -I. tests/run.c -o $@
+
+# (d) the debug layer (SLAB_DEBUG=1) under ASan+UBSan; (e) SLAB_HARDEN's state bits at -O2
+$(B)/test_debug: $(TEST_SRC) | $(B)
+	$(CLANG) -std=c99 -g -O1 $(SAN) $(WARN) -DSLAB_DEBUG=1 -I. tests/run.c -o $@
+$(B)/test_harden: $(TEST_SRC) | $(B)
+	$(GCC) -std=c99 -O2 $(WARN) -DSLAB_HARDEN=1 -I. tests/run.c -o $@
 
 # (c) gcc -m32 -O2 (needs gcc-multilib; run_all.sh probes first and skips with a clear line)
 $(B)/test_m32: $(TEST_SRC) | $(B)
@@ -118,7 +130,7 @@ list-compile-m32:
 
 # Builds everything of one group at once so `make -j2 test` compiles in parallel; run_all.sh
 # then asks for each target again (up to date, or failing with its own message).
-test-units: $(B)/test_asan $(B)/test_gcc
+test-units: $(B)/test_asan $(B)/test_gcc $(B)/test_debug $(B)/test_harden
 test-m32: $(B)/test_m32 $(addprefix $(B)/compile/,$(COMPILE_M32))
 test-compile: $(addprefix $(B)/compile/,$(COMPILE_64))
 
@@ -150,3 +162,13 @@ $(B) $(B)/compile $(B)/examples:
 clean:
 	rm -rf $(B)
 
+# Cross builds, analysis, docs, CMake check, and the examples counted by make test.
+include tools/targets.mk
+
+# Benchmarks: make bench, bench-instr, bench-profile, bench-smoke (bench/README.md).
+include bench/bench.mk
+
+# ---------------------------------------------------------------------------------------------
+# Fuzzing: afl++, libFuzzer, corpus replay (part of make test) and coverage (fuzz/README.md).
+include fuzz/fuzz.mk
+# ---------------------------------------------------------------------------------------------

@@ -21,7 +21,11 @@
                                             cannot pass function-like macros with -D
    SLAB_API            extern           (d) linkage of every public function
    SLAB_STATIC         unset            (d) makes every function static (SLAB_API = static)
-   SLAB_DEBUG          0                (d) reserved for the debugging layer; must be 0 or 1
+   SLAB_DEBUG          0                (d) 1: red zones, poisoning, call sites, every double
+                                            free caught, leak lists (docs/debugging.md)
+   SLAB_HARDEN         0                (i) 1: a state bit per object, so release builds
+                                            refuse every double free too
+   SLAB_VALGRIND       unset            (i) memcheck client requests (needs valgrind headers)
    SLAB_ASSERT(c)      assert(c)        (i) checks of the library's own invariants, never of
                                             user input; define as ((void)0) to drop them
    SLAB_MEMSET(p,v,n)  memset           (i) used by the zeroing allocations and by init
@@ -52,8 +56,11 @@
 #ifndef SLAB_H_INCLUDED
 #define SLAB_H_INCLUDED
 
+/// Major version: changes that break the API.
 #define SLAB_VERSION_MAJOR 0
+/// Minor version: additions.
 #define SLAB_VERSION_MINOR 1
+/// Patch version: fixes.
 #define SLAB_VERSION_PATCH 0
 
 // ==========================================================================================
@@ -78,6 +85,8 @@
 #endif
 
 #ifndef SLAB_DEBUG
+/// 1 turns on the debugging layer (red zones, poisoning, call sites, every double free); 0, the
+/// default, leaves it out. Must be the same in every file that includes slab.h.
 #define SLAB_DEBUG 0
 #endif
 
@@ -468,6 +477,7 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #define SLAB__TAKE_BACK(h, p, n) VALGRIND_MEMPOOL_FREE((h), (p))
 #define SLAB__RESIZE_OUT(h, p, n, all) VALGRIND_MEMPOOL_CHANGE((h), (p), (p), (n))
 #define SLAB__POOL_CREATE(h) VALGRIND_CREATE_MEMPOOL_EXT((h), 0, 0, VALGRIND_MEMPOOL_METAPOOL)
+#define SLAB__DEFINED(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
 #define SLAB__POOL_DESTROY(h) VALGRIND_DESTROY_MEMPOOL(h)
 #else
 #define SLAB__HAND_OUT(h, p, n) ((void)0)
@@ -477,13 +487,16 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #ifndef SLAB__POOL_CREATE
 #define SLAB__POOL_CREATE(h) ((void)0)
 #define SLAB__POOL_DESTROY(h) ((void)0)
+#define SLAB__DEFINED(p, n) ((void)0)
 #endif
 #if defined(__GNUC__) || defined(__clang__)
 #define SLAB__RETURN_ADDRESS() __builtin_return_address(0)
 #define SLAB__NOINLINE __attribute__((noinline)) // so the return address is the caller's
+#define SLAB__COLD __attribute__((noinline, cold)) // keeps slow paths out of the fast ones
 #else
 #define SLAB__RETURN_ADDRESS() NULL
 #define SLAB__NOINLINE
+#define SLAB__COLD
 #endif
 #define SLAB__LEAKS_SHOWN 16 // live objects a leak report lists per cache
 
@@ -494,6 +507,7 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #else
 #define SLAB__HOOKS 0
 #endif
+#define SLAB__FAST (!SLAB__HOOKS) // the inline fast paths: with hooks, every call takes the slow one
 
 #define SLAB__CONCAT2(a, b) a##b
 #define SLAB__CONCAT(a, b) SLAB__CONCAT2(a, b)
@@ -616,12 +630,14 @@ struct slab_cache {
     size_t slot_bytes;    // objperslab * stride
     size_t active_objs;   // objects allocated to the program (not those in mag)
     uint32_t objperslab;
-    uint32_t recip;       // ceil(2^recip_shift / stride): object index by multiplication
-    uint8_t recip_shift;
+    uint32_t div_inv;     // object index by multiplication: see slab__slot_index
+    uint8_t div_rot;
     uint8_t order;        // slabs have 2^order pages
-    // A magazine of freed objects, the latest last (Bonwick): allocation hands them out again
-    // while their memory is still in the CPU cache. Their slabs count them as in use (I7).
-    void *mag[SLAB__MAG_SIZE];
+    uint8_t kmalloc;      // a kmalloc size class (hot copy of SLAB__KMALLOC)
+    // A magazine of freed objects, mag[1..mag_count], the latest last (Bonwick): allocation
+    // hands them out again while their memory is still in the CPU cache. Their slabs count them
+    // as in use (I7). mag[0] stays NULL, so that mag[mag_count] is always the latest or NULL.
+    void *mag[SLAB__MAG_SIZE + 1];
     // Cold: creation, slow paths and figures.
     unsigned flags;
     size_t object_size;
@@ -658,6 +674,7 @@ struct slab_heap {
     slab__zone zone;        // the first region; the fast free paths look here first
     unsigned inject;        // fault injection is configured: allocations take the slow paths
     int reclaiming;         // reclaim is running: a nested allocation must not start another
+    int trying;             // an allocation with a fallback: neither reclaim nor report
     int report_leaks;
     size_t kmalloc_max;     // the largest kmalloc class; larger requests take the large path
     size_t alloc_count;     // allocations counted for fault injection
@@ -735,6 +752,7 @@ SLAB__PRIVATE unsigned slab__order_for(size_t n) { return n == 1 ? 0 : slab__log
 SLAB__PRIVATE void *slab__link_get(void *obj, size_t link_off)
 {
     void **link = (void **)(void *)((char *)obj + link_off), *next;
+    SLAB_ASSERT(obj != NULL); // the callers look only at free objects
     SLAB__OPEN(link, sizeof *link);
     next = *link;
     SLAB__SHUT(link, sizeof *link);
@@ -749,7 +767,7 @@ SLAB__PRIVATE void slab__link_set(void *obj, size_t link_off, void *next)
     SLAB__SHUT(link, sizeof *link);
 }
 
-#define SLAB__LINE 192 // bytes of one dump or report line; every line written fits
+#define SLAB__LINE 400 // bytes of one dump or report line: the longest, buddyinfo, is 392
 
 // Appends the decimal digits of v to buf at *pos, right-aligned in width columns.
 SLAB__PRIVATE void slab__fmt_uint(char *buf, size_t *pos, size_t v, unsigned width)
@@ -783,7 +801,7 @@ SLAB__PRIVATE void slab__fmt_hex(char *buf, size_t *pos, size_t v)
 SLAB__PRIVATE void slab__fmt_str(char *buf, size_t *pos, const char *s, size_t width, size_t limit)
 {
     size_t n = 0;
-    while (s[n] && n < limit)
+    while (n < limit && s[n])
         buf[(*pos)++] = s[n++];
     while (n++ < width)
         buf[(*pos)++] = ' ';
@@ -817,7 +835,7 @@ SLAB__PRIVATE void slab__default_hook(slab_heap *heap, slab_error code, const vo
     (void)heap;
     (void)user;
 #ifndef SLAB_NO_STDIO
-    fprintf(stderr, "slab.h: %s: %s (pointer %p)\n", slab_error_name(code), msg, ptr);
+    (void)fprintf(stderr, "slab.h: %s: %s (pointer %p)\n", slab_error_name(code), msg, ptr);
 #else
     (void)ptr;
     (void)msg;
@@ -869,6 +887,8 @@ SLAB__PRIVATE int slab__cache_ok(slab_cache *c)
 // Counts a failed allocation and reports it; a SLAB_PANIC cache then aborts.
 SLAB__PRIVATE void slab__oom(slab_heap *h, const void *who, const char *msg, unsigned flags)
 {
+    if (h->trying) // an attempt with a fallback: no failure yet
+        return;
     h->oom_count++;
     slab__report(h, SLAB_ERR_NOMEM, who, msg);
     if (flags & SLAB_PANIC)
@@ -1038,16 +1058,20 @@ SLAB__PRIVATE slab__zone *slab__zone_of_addr(slab_heap *h, uintptr_t a)
     return NULL;
 }
 
-// The zone whose descriptor array holds pg.
+SLAB__PRIVATE int slab__zone_has_page(const slab__zone *z, const slab__page *pg)
+{
+    return slab__addr(pg) >= slab__addr(z->pages) &&
+           slab__addr(pg) < slab__addr(z->pages + z->npages);
+}
+
+// The zone whose descriptor array holds pg, a descriptor of h.
 SLAB__PRIVATE slab__zone *slab__zone_of_page(slab_heap *h, const slab__page *pg)
 {
-    slab__zone *z;
-    for (z = &h->zone; z; z = z->next)
-        if (slab__addr(pg) >= slab__addr(z->pages) &&
-            slab__addr(pg) < slab__addr(z->pages + z->npages))
-            return z;
-    SLAB_ASSERT(0); // a descriptor outside every zone
-    return &h->zone;
+    slab__zone *z = &h->zone;
+    while (z->next && !slab__zone_has_page(z, pg))
+        z = z->next;
+    SLAB_ASSERT(slab__zone_has_page(z, pg));
+    return z;
 }
 
 // Finds the block a pointer points into, or says why it points into none.
@@ -1109,16 +1133,18 @@ SLAB__PRIVATE size_t slab__layout(uintptr_t lo, uintptr_t hi, size_t hdr_size, s
 }
 
 // Makes z a zone of npages free pages over [lo, hi), its descriptors at desc0.
-SLAB__PRIVATE void slab__zone_init(slab__zone *z, uintptr_t lo, uintptr_t hi, uintptr_t desc0,
+SLAB__PRIVATE void slab__zone_init(slab__zone *z, uintptr_t lo, uintptr_t hi, char *desc0,
                                    size_t npages, unsigned page_shift)
 {
+    // Pointers are formed from desc0 plus offsets, never from integers (pointer provenance).
+    size_t base = slab__align_up((size_t)(slab__addr(desc0) + npages * sizeof(slab__page)),
+                                 (size_t)1 << page_shift);
     uint32_t i;
     SLAB_MEMSET(z, 0, sizeof *z);
     z->npages = (uint32_t)npages;
     z->max_order = slab__log2(npages);
     z->pages = (slab__page *)(void *)desc0;
-    z->base = (char *)(void *)slab__align_up((size_t)(desc0 + npages * sizeof(slab__page)),
-                                             (size_t)1 << page_shift);
+    z->base = desc0 + (base - slab__addr(desc0));
     z->span = npages << page_shift;
     z->page_shift = page_shift;
     z->region_lo = lo;
@@ -1170,11 +1196,11 @@ SLAB_API slab_heap *slab_heap_init(void *region, size_t size, const slab_heap_co
         return NULL;
     }
     SLAB__OPEN(region, size); // a region used before (a fuzzer's buffer) may still be poisoned
-    h = (slab_heap *)(void *)hdr;
+    h = (slab_heap *)(void *)((char *)region + (hdr - slab__addr(region)));
     SLAB_MEMSET(h, 0, sizeof *h);
     h->page_shift = slab__log2(page_size);
     slab__zone_init(&h->zone, slab__addr(region), slab__addr(region) + size,
-                    hdr + sizeof(slab_heap), npages, h->page_shift);
+                    (char *)(void *)h + sizeof(slab_heap), npages, h->page_shift);
     h->num_zones = 1;
     h->on_error = fn;
     h->user = user;
@@ -1222,8 +1248,9 @@ SLAB_API int slab_heap_add_region(slab_heap *h, void *region, size_t size)
         return SLAB_ERR_REGION_SMALL;
     }
     SLAB__OPEN(region, size);
-    z = (slab__zone *)(void *)hdr;
-    slab__zone_init(z, lo, lo + size, hdr + sizeof(slab__zone), npages, h->page_shift);
+    z = (slab__zone *)(void *)((char *)region + (hdr - lo));
+    slab__zone_init(z, lo, lo + size, (char *)(void *)z + sizeof(slab__zone), npages,
+                    h->page_shift);
     for (last = &h->zone; last->next; last = last->next)
         ;
     last->next = z;
@@ -1470,21 +1497,14 @@ SLAB__PRIVATE const char *slab__cache_args_bad(const slab_heap *h, const char *n
     return NULL;
 }
 
-// ceil(2^shift / d) for shift < 64 and d > 1 whose result fits 32 bits, by long division:
-// 32-bit targets then need no 64-bit division helper from libgcc.
-SLAB__PRIVATE uint32_t slab__recip(unsigned shift, size_t d)
+// The inverse of an odd d modulo 2^32, by Newton's iteration (each step doubles the bits).
+SLAB__PRIVATE uint32_t slab__inverse32(uint32_t d)
 {
-    uint64_t rem = 0, q = 0;
-    unsigned bit;
-    for (bit = shift + 1; bit-- > 0;) { // the dividend is 2^shift: one 1 bit, then zeros
-        rem = (rem << 1) | (bit == shift);
-        q <<= 1;
-        if (rem >= d) {
-            rem -= d;
-            q |= 1;
-        }
-    }
-    return (uint32_t)(q + (rem != 0));
+    uint32_t x = d; // right to 3 bits: d * d == 1 mod 8 for every odd d
+    unsigned i;
+    for (i = 0; i < 4; i++)
+        x *= 2u - d * x;
+    return x;
 }
 
 // Lays out a cache whose arguments passed slab__cache_args_bad. keep_state places the link
@@ -1521,12 +1541,11 @@ SLAB__PRIVATE void slab__cache_setup(slab_cache *c, slab_heap *h, const char *na
     leftover = slab_bytes - l.first - c->slot_bytes - c->map_bytes;
     c->colour_unit = c->align > SLAB__CACHELINE ? c->align : SLAB__CACHELINE;
     c->colours = (uint32_t)(leftover / c->colour_unit + 1);
-    // With shift = 31 + log2(stride), (off * recip) >> shift == off / stride for every offset
-    // below 2^30: the error term off * (recip * stride - 2^shift) stays under 2^shift.
-    c->recip_shift = (uint8_t)(31 + slab__log2(c->stride));
-    c->recip = slab__recip(c->recip_shift, c->stride);
-    for (i = 0; i + 1 < SLAB__NAME_LEN && name[i]; i++)
-        c->name[i] = name[i];
+    c->div_rot = (uint8_t)slab__ctz32((uint32_t)c->stride); // stride = odd << div_rot
+    c->div_inv = slab__inverse32((uint32_t)(c->stride >> c->div_rot));
+    c->kmalloc = (flags & SLAB__KMALLOC) != 0;
+    for (i = 0; i + 1 < SLAB__NAME_LEN && *name; i++)
+        c->name[i] = *name++;
     // Fault injection must see every allocation, so such a heap's caches keep off the fast
     // paths; the heap's own bookkeeping (keep_state) is not injected.
     c->magic = h->inject && !keep_state ? SLAB__CACHE_SLOW : SLAB__CACHE_MAGIC;
@@ -1550,12 +1569,20 @@ SLAB__PRIVATE void slab__slab_list_del(slab_cache *c, slab__page *pg, unsigned w
     c->nr[which]--;
 }
 
-// Whether soff, a byte offset from a slab's first object, is the start of an object slot.
-// One multiplication instead of a division (see slab__cache_setup).
+// The index of the object slot at byte offset soff from a slab's first object, or a number
+// >= objperslab when soff is not a slot start. With stride = odd << k: soff = i * stride gives
+// soff * inverse(odd) = i << k (mod 2^32), and rotating right by k gives i; any other soff
+// leaves low bits that the rotation turns into a huge number (Lemire's divisibility test).
+// soff is below 2^30 in a slab, or wrapped around when before it: both fail as they must.
+SLAB__PRIVATE uint32_t slab__slot_index(const slab_cache *c, size_t soff)
+{
+    uint32_t x = (uint32_t)soff * c->div_inv;
+    return (x >> c->div_rot) | (x << ((32u - c->div_rot) & 31u));
+}
+
 SLAB__PRIVATE int slab__on_stride(const slab_cache *c, size_t soff)
 {
-    return soff < c->slot_bytes &&
-           (size_t)(((uint64_t)soff * c->recip) >> c->recip_shift) * c->stride == soff;
+    return slab__slot_index(c, soff) < c->objperslab;
 }
 
 // The offset of obj from the first object of slab pg, whose head page is page `head` of z.
@@ -1653,8 +1680,8 @@ SLAB__PRIVATE void *slab__pop(slab_cache *c, slab__page *pg)
     return obj;
 }
 
-// A free took pg (not active) from full to partial, or to empty: move it, and give the slab
-// back when the cache already keeps SLAB__KEEP_EMPTY empty slabs.
+// Frees took pg (not active) from one fill to another (full, partial, empty): move it, and
+// give the slab back when it is empty and the cache already keeps SLAB__KEEP_EMPTY of those.
 SLAB__PRIVATE void slab__relist(slab_cache *c, slab__page *pg, uint32_t was)
 {
     slab__slab_list_del(c, pg, slab__fill_list(c, was));
@@ -1671,7 +1698,7 @@ SLAB__PRIVATE void slab__push(slab_cache *c, slab__page *pg, void *obj)
     uint32_t was = pg->inuse--;
     slab__link_set(obj, c->link_off, pg->freelist);
     pg->freelist = obj;
-    if (pg != c->active && (was == c->objperslab || was == 1))
+    if (pg != c->active && slab__fill_list(c, was) != slab__fill_list(c, pg->inuse))
         slab__relist(c, pg, was);
 }
 
@@ -1708,19 +1735,63 @@ SLAB__PRIVATE slab__page *slab__obj_slab(const slab_cache *c, const void *obj)
 // These are the O(1) double-free checks, as the kernel's freelist hardening does.
 SLAB__PRIVATE slab__page *slab__freeable(const slab_cache *c, const void *obj)
 {
-    if (c->mag_count && c->mag[c->mag_count - 1] == obj)
+    if (c->mag[c->mag_count] == obj)
         return NULL;
     return slab__obj_slab(c, obj);
+}
+
+// The first byte of the slab that holds pg, one of c's slabs.
+SLAB__PRIVATE char *slab__slab_base(const slab_cache *c, const slab__page *pg)
+{
+    return slab__page_addr(c->heap, slab__zone_of_page(c->heap, pg), pg);
+}
+
+// Pushes the objects objs[0..n-1] (NULLs skipped), known to be live objects of c, onto their
+// slabs' free lists, a run of objects of one slab at a time: a batch often comes from one slab,
+// and a run costs one lookup and one list move. With `hooks`, each object passes slab__on_free
+// first (which may refuse it). Returns the number pushed.
+SLAB__PRIVATE size_t slab__push_many(slab_cache *c, void *const *objs, size_t n, int hooks)
+{
+    size_t i = 0, pushed = 0, span = (size_t)1 << c->heap->page_shift << c->order;
+    (void)hooks;
+    while (i < n) {
+        const slab__zone *z = NULL;
+        slab__page *pg;
+        uintptr_t lo;
+        uint32_t was, k = 0;
+        void *head;
+        if (!objs[i]) {
+            i++;
+            continue;
+        }
+        pg = slab__page_of(c->heap, objs[i], &z);
+        lo = slab__addr(slab__page_addr(c->heap, z, pg));
+        was = pg->inuse;
+        head = pg->freelist;
+        for (; i < n && objs[i] && slab__addr(objs[i]) - lo < span; i++) {
+#if SLAB__HOOKS
+            if (hooks && !slab__on_free(c, objs[i]))
+                continue;
+#endif
+            slab__link_set(objs[i], c->link_off, head);
+            head = objs[i];
+            k++;
+        }
+        pg->freelist = head;
+        pg->inuse = was - k;
+        pushed += k;
+        if (pg != c->active && slab__fill_list(c, was) != slab__fill_list(c, pg->inuse))
+            slab__relist(c, pg, was);
+    }
+    return pushed;
 }
 
 // Returns the n oldest objects of the magazine to their slabs.
 SLAB__PRIVATE void slab__mag_flush(slab_cache *c, uint32_t n)
 {
-    const slab__zone *z = NULL;
     uint32_t i;
-    for (i = 0; i < n; i++)
-        slab__push(c, slab__page_of(c->heap, c->mag[i], &z), c->mag[i]);
-    for (i = n; i < c->mag_count; i++)
+    slab__push_many(c, c->mag + 1, n, 0);
+    for (i = n + 1; i <= c->mag_count; i++)
         c->mag[i - n] = c->mag[i];
     c->mag_count -= n;
 }
@@ -1737,7 +1808,7 @@ SLAB__PRIVATE int slab__put(slab_cache *c, void *obj)
 #endif
     if (SLAB__UNLIKELY(c->mag_count == SLAB__MAG_SIZE))
         slab__mag_flush(c, SLAB__MAG_SIZE / 2);
-    c->mag[c->mag_count++] = obj;
+    c->mag[++c->mag_count] = obj;
     c->active_objs--;
     return 1;
 }
@@ -1748,7 +1819,7 @@ SLAB__PRIVATE void *slab__get(slab_cache *c)
     slab__page *pg = c->active;
     void *obj;
     if (SLAB__LIKELY(c->mag_count != 0))
-        obj = c->mag[--c->mag_count];
+        obj = c->mag[c->mag_count--];
     else if (SLAB__LIKELY(pg && pg->freelist))
         obj = slab__pop(c, pg);
     else
@@ -1758,6 +1829,32 @@ SLAB__PRIVATE void *slab__get(slab_cache *c)
     slab__on_alloc(c, obj);
 #endif
     return obj;
+}
+
+// The fast paths' magazine operations: no checks, no hooks (SLAB__FAST builds only).
+SLAB__PRIVATE void *slab__mag_pop(slab_cache *c)
+{
+    c->active_objs++;
+    return c->mag[c->mag_count--];
+}
+
+SLAB__PRIVATE void slab__mag_push(slab_cache *c, void *obj)
+{
+    c->mag[++c->mag_count] = obj;
+    c->active_objs--;
+}
+
+// The O(1) free checks of the fast paths, in the first region only (elsewhere: the slow path):
+// obj is an object start of one of c's slabs, neither the head of its slab's free list, nor in
+// an empty slab, nor the object freed last. pg is obj's slab head, head its index, off obj's
+// offset from the region's first page.
+SLAB__PRIVATE int slab__fast_freeable(const slab_cache *c, const slab_heap *h, const slab__page *pg,
+                                      uint32_t head, size_t off, const void *obj)
+{
+    return pg->cache == c &&
+           slab__slot_index(c, off - ((size_t)head << h->page_shift) - pg->colour) <
+               c->objperslab &&
+           obj != pg->freelist && pg->inuse != 0 && obj != c->mag[c->mag_count];
 }
 
 // Says why obj cannot be freed to the live cache c.
@@ -1884,16 +1981,33 @@ SLAB_API slab_error slab_cache_destroy(slab_cache *c)
     return SLAB_ERR_OK;
 }
 
-// Allocation when the fast path cannot serve: magazine and active slab empty, a heap with
-// fault injection, or a handle that is not a live cache.
-SLAB__PRIVATE void *slab__alloc_slow(slab_cache *c)
+// Fills the empty magazine with up to half its size of objects from the slabs, making the
+// active slab a new one (or reclaiming) only when it has none. Returns how many it got.
+SLAB__PRIVATE uint32_t slab__mag_fill(slab_cache *c)
 {
-    void *obj;
-    if (!slab__cache_ok(c) || slab__injected(c->heap, c, c->object_size, c->flags))
+    while (c->mag_count < SLAB__MAG_SIZE / 2) {
+        slab__page *pg = c->active;
+        if (!pg || !pg->freelist) {
+            if (c->mag_count || slab__refill(c) != 0)
+                break;
+            pg = c->active;
+        }
+        c->mag[++c->mag_count] = slab__pop(c, pg);
+    }
+    return c->mag_count;
+}
+
+// Allocation when the fast path cannot serve: an empty magazine, a heap with fault injection
+// or hooks, or a handle that is not a live cache.
+SLAB__PRIVATE SLAB__COLD void *slab__alloc_slow(slab_cache *c)
+{
+    if (!slab__cache_ok(c))
         return NULL;
-    if ((obj = slab__get(c)) != NULL)
-        return obj;
-    if (slab__refill(c) != 0) {
+    // The heap's own bookkeeping is never injected (as failslab spares its cache of caches).
+    if (c != &c->heap->cache_cache && !(c->flags & SLAB__INTERNAL) &&
+        slab__injected(c->heap, c, c->object_size, c->flags))
+        return NULL;
+    if (!c->mag_count && !slab__mag_fill(c)) {
         slab__cache_oom(c);
         return NULL;
     }
@@ -1902,9 +2016,8 @@ SLAB__PRIVATE void *slab__alloc_slow(slab_cache *c)
 
 SLAB_API void *slab_cache_alloc(slab_cache *c)
 {
-    void *obj;
-    if (SLAB__LIKELY(c && c->magic == SLAB__CACHE_MAGIC && (obj = slab__get(c)) != NULL))
-        return obj;
+    if (SLAB__LIKELY(SLAB__FAST && c && c->magic == SLAB__CACHE_MAGIC && c->mag_count))
+        return slab__mag_pop(c);
     return slab__alloc_slow(c);
 }
 
@@ -1924,15 +2037,29 @@ SLAB_API void *slab_cache_zalloc(slab_cache *c)
     return obj;
 }
 
-SLAB_API void slab_cache_free(slab_cache *c, void *obj)
+// Free when the fast path cannot serve: a full magazine, another region, hooks, NULL, a bad
+// handle or a bad pointer.
+SLAB__PRIVATE SLAB__COLD void slab__free_slow(slab_cache *c, void *obj)
 {
-    if (SLAB__LIKELY(c && c->magic == SLAB__CACHE_MAGIC && obj)) {
-        if (SLAB__UNLIKELY(slab__put(c, obj) == 0))
-            slab__free_refused(c, obj);
-        return;
-    }
     if (obj && slab__cache_ok(c) && slab__put(c, obj) == 0)
         slab__free_refused(c, obj);
+}
+
+SLAB_API void slab_cache_free(slab_cache *c, void *obj)
+{
+    if (SLAB__LIKELY(SLAB__FAST && c && c->magic == SLAB__CACHE_MAGIC &&
+                     c->mag_count < SLAB__MAG_SIZE)) {
+        const slab_heap *h = c->heap;
+        size_t off = (size_t)(slab__addr(obj) - slab__addr(h->zone.base));
+        if (SLAB__LIKELY(off < h->zone.span)) {
+            uint32_t head = h->zone.pages[off >> h->page_shift].head;
+            if (SLAB__LIKELY(slab__fast_freeable(c, h, &h->zone.pages[head], head, off, obj))) {
+                slab__mag_push(c, obj);
+                return;
+            }
+        }
+    }
+    slab__free_slow(c, obj);
 }
 
 // Adds slabs until c holds n free objects; all or nothing. Returns 0, or -1 for want of pages.
@@ -1980,7 +2107,7 @@ SLAB_API size_t slab_cache_alloc_bulk(slab_cache *c, size_t n, void **out)
         return 0;
     }
     while (got < n && c->mag_count)
-        out[got++] = c->mag[--c->mag_count];
+        out[got++] = c->mag[c->mag_count--];
     while (got < n) {
         slab__page *pg = c->active;
         void *obj;
@@ -2008,38 +2135,35 @@ SLAB_API size_t slab_cache_alloc_bulk(slab_cache *c, size_t n, void **out)
 
 SLAB_API size_t slab_cache_free_bulk(slab_cache *c, size_t n, void **objs)
 {
-    size_t i, freed = 0;
+    size_t i, freed, span;
+    const slab__page *pg = NULL;
+    const char *lo = NULL;
     if (!slab__cache_ok(c) || n == 0)
         return 0;
     if (!objs) {
         slab__report(c->heap, SLAB_ERR_INVALID_ARG, c, "bulk free: objs is NULL");
         return 0;
     }
-    for (i = 0; i < n; i++) {
-        if (objs[i] && i && objs[i] == objs[i - 1]) {
-            slab__report(c->heap, SLAB_ERR_DOUBLE_FREE, objs[i], "bulk free: object given twice");
+    span = (size_t)1 << c->heap->page_shift << c->order;
+    for (i = 0; i < n; i++) { // check them all first, reusing the slab of the one before
+        void *o = objs[i];
+        if (!o)
+            continue;
+        if (i && o == objs[i - 1]) {
+            slab__report(c->heap, SLAB_ERR_DOUBLE_FREE, o, "bulk free: object given twice");
             return 0;
         }
-        if (objs[i] && !slab__freeable(c, objs[i])) {
-            slab__free_refused(c, objs[i]);
-            return 0;
+        if (!(pg && slab__addr(o) - slab__addr(lo) < span && o != pg->freelist &&
+              o != c->mag[c->mag_count] &&
+              slab__on_stride(c, (size_t)((const char *)o - lo) - pg->colour))) {
+            if (!(pg = slab__freeable(c, o))) {
+                slab__free_refused(c, o);
+                return 0;
+            }
+            lo = slab__slab_base(c, pg);
         }
     }
-    for (i = 0; i < n; i++) {
-        slab__page *pg;
-        if (!objs[i])
-            continue;
-        if ((pg = slab__freeable(c, objs[i])) == NULL) { // the same object twice in objs
-            slab__free_refused(c, objs[i]);
-            continue;
-        }
-#if SLAB__HOOKS
-        if (!slab__on_free(c, objs[i]))
-            continue;
-#endif
-        slab__push(c, pg, objs[i]);
-        freed++;
-    }
+    freed = slab__push_many(c, objs, n, 1);
     c->active_objs -= freed;
     return freed;
 }
@@ -2065,9 +2189,11 @@ SLAB__PRIVATE uint8_t *slab__state_bit(const slab_cache *c, const void *obj, uin
 {
     const slab__zone *z = NULL;
     slab__page *pg = slab__page_of(c->heap, obj, &z);
-    char *base = slab__page_addr(c->heap, z, pg);
-    size_t soff = (size_t)((const char *)obj - base) - pg->colour;
-    size_t idx = (size_t)(((uint64_t)soff * c->recip) >> c->recip_shift);
+    char *base;
+    size_t idx;
+    SLAB_ASSERT(pg && z); // obj is an object start of c (precondition)
+    base = slab__page_addr(c->heap, z, pg);
+    idx = slab__slot_index(c, (size_t)((const char *)obj - base) - pg->colour);
     *mask = (uint8_t)(1u << (idx & 7));
     return (uint8_t *)base + ((size_t)1 << c->heap->page_shift << c->order) - c->map_bytes +
            idx / 8;
@@ -2140,7 +2266,7 @@ SLAB__PRIVATE void slab__fmt_track(char *buf, size_t *pos, const char *what, con
 SLAB__PRIVATE void slab__report_obj(const slab_cache *c, const void *obj, slab_error code,
                                     const char *what)
 {
-    char buf[2 * SLAB__LINE];
+    char buf[SLAB__LINE];
     size_t pos = 0;
     slab__fmt_str(buf, &pos, what, 0, 80);
     slab__fmt_str(buf, &pos, " (cache '", 0, 9);
@@ -2269,6 +2395,8 @@ SLAB__PRIVATE void slab__on_alloc(slab_cache *c, void *obj)
 #endif
     if (c != &c->heap->cache_cache)
         SLAB__HAND_OUT(c->heap, obj, c->object_size);
+    if (c->ctor) // constructed bytes are defined, whatever a fresh chunk would be to Valgrind
+        SLAB__DEFINED(obj, c->object_size);
 }
 
 // An object comes back: refuse it if its state bit says it is free (a double free the O(1)
@@ -2338,9 +2466,9 @@ SLAB__PRIVATE int slab__for_each_object(slab_cache *c, int (*fn)(slab_cache *, c
             const slab__zone *z = slab__zone_of_page(c->heap, pg);
             char *obj = slab__page_addr(c->heap, z, pg) + pg->colour;
             uint32_t n;
-            int r;
             for (n = 0; n < c->objperslab; n++, obj += c->stride) {
                 uint8_t mask = 0, *bits = slab__state_bit(c, obj, &mask);
+                int r;
                 if ((r = fn(c, obj, (*bits & mask) != 0, arg)) != 0)
                     return r;
             }
@@ -2452,9 +2580,9 @@ SLAB__PRIVATE int slab__kmalloc_class_fits(const slab_heap *h, unsigned idx)
 // The cache of class idx (which fits), made on first use; NULL (reported) without memory.
 SLAB__PRIVATE slab_cache *slab__kmalloc_cache(slab_heap *h, unsigned idx)
 {
-    size_t size = slab__kmalloc_size(idx), pos = 0;
-    char name[SLAB__NAME_LEN];
     if (!h->kmalloc[idx]) {
+        size_t size = slab__kmalloc_size(idx), pos = 0;
+        char name[SLAB__NAME_LEN];
         slab__fmt_str(name, &pos, "kmalloc-", 0, 8);
         slab__fmt_uint(name, &pos, size, 0);
         name[pos] = '\0';
@@ -2466,9 +2594,9 @@ SLAB__PRIVATE slab_cache *slab__kmalloc_cache(slab_heap *h, unsigned idx)
 
 SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state, int zero);
 
-// kmalloc for every case the fast path leaves: size 0, first use of a class, large requests,
-// fault injection, bad handles. Zeroes the block when zero is set.
-SLAB__PRIVATE void *slab__kmalloc_slow(slab_heap *h, size_t size, int zero)
+// kmalloc for every case the fast path leaves: size 0, an empty magazine, first use of a
+// class, large requests, fault injection, hooks, bad handles. Zeroes the block if zero is set.
+SLAB__PRIVATE SLAB__COLD void *slab__kmalloc_slow(slab_heap *h, size_t size, int zero)
 {
     void *p;
     if (!slab__heap_ok(h) || size == 0)
@@ -2489,16 +2617,10 @@ SLAB__PRIVATE void *slab__kmalloc_slow(slab_heap *h, size_t size, int zero)
 
 SLAB_API void *slab_kmalloc(slab_heap *h, size_t size)
 {
-    if (SLAB__LIKELY(h && h->magic == SLAB__HEAP_MAGIC && size - 1 < h->kmalloc_max)) {
+    if (SLAB__LIKELY(SLAB__FAST && h && h->magic == SLAB__HEAP_MAGIC && size - 1 < h->kmalloc_max)) {
         slab_cache *c = h->kmalloc[slab__kmalloc_index(size)];
-        if (SLAB__LIKELY(c != NULL)) {
-            void *p = slab_cache_alloc(c);
-#if SLAB__HOOKS
-            if (p)
-                slab__set_usable(c, p, size);
-#endif
-            return p;
-        }
+        if (SLAB__LIKELY(c && c->magic == SLAB__CACHE_MAGIC && c->mag_count))
+            return slab__mag_pop(c);
     }
     return slab__kmalloc_slow(h, size, 0);
 }
@@ -2529,7 +2651,9 @@ SLAB_API void *slab_kmalloc_aligned(slab_heap *h, size_t size, size_t align)
     }
     // Every class from 16 up is 16-aligned, power-of-two classes are aligned to their size (up
     // to a page), and large blocks to a page: round the size up to a class that is aligned.
-    if (size != 0 && size < align)
+    if (size == 0)
+        return NULL;
+    if (size < align)
         size = align;
     if (align > SLAB__MAX_NATURAL_ALIGN && size <= h->kmalloc_max && !slab__is_pow2(size))
         size = (size_t)1 << (slab__log2(size - 1) + 1);
@@ -2574,8 +2698,9 @@ SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state,
     slab__zone *z = NULL;
     slab__page *pg;
     uint32_t i;
-    if (size > SIZE_MAX - (page - 1) || (npages = (size + page - 1) >> h->page_shift) >
-                                            ((size_t)1 << (SLAB_MAX_ORDERS - 1))) {
+    // Half the address space or more, or a run past the largest order, can never be had.
+    if (size > SIZE_MAX / 2 || (npages = (size + page - 1) >> h->page_shift) >
+                                   ((size_t)1 << (SLAB_MAX_ORDERS - 1))) {
         slab__report(h, SLAB_ERR_INVALID_ARG, NULL, "allocation size is absurdly large");
         return NULL;
     }
@@ -2742,16 +2867,37 @@ SLAB__PRIVATE void slab__free_block(slab_heap *h, void *p, unsigned accept)
     }
 }
 
+// kfree when the fast path cannot serve: another region, a full magazine, hooks, a large
+// block, NULL, or a bad pointer or handle.
+SLAB__PRIVATE SLAB__COLD void slab__kfree_slow(slab_heap *h, void *p)
+{
+    const slab__zone *z = NULL;
+    slab__page *pg;
+    if (!p || !slab__heap_ok(h))
+        return;
+    pg = slab__page_of(h, p, &z);
+    if (pg && pg->cache && pg->cache->kmalloc && slab__put(pg->cache, p) != 0)
+        return; // freed, or refused and reported by a debug check
+    slab__free_block(h, p, SLAB__OWN_KSLAB | SLAB__OWN_KLARGE);
+}
+
 SLAB_API void slab_kfree(slab_heap *h, void *p)
 {
-    if (SLAB__LIKELY(h && h->magic == SLAB__HEAP_MAGIC && p)) { // fast path: a kmalloc object
-        const slab__zone *z = NULL;
-        slab__page *pg = slab__page_of(h, p, &z);
-        slab_cache *c = pg ? pg->cache : NULL;
-        if (c && (c->flags & SLAB__KMALLOC) && slab__put(c, p) != 0)
-            return;
+    if (SLAB__LIKELY(SLAB__FAST && h && h->magic == SLAB__HEAP_MAGIC)) {
+        size_t off = (size_t)(slab__addr(p) - slab__addr(h->zone.base));
+        if (SLAB__LIKELY(off < h->zone.span)) {
+            uint32_t head = h->zone.pages[off >> h->page_shift].head;
+            const slab__page *pg = &h->zone.pages[head];
+            slab_cache *c = pg->cache;
+            if (SLAB__LIKELY(c && c->kmalloc && c->magic == SLAB__CACHE_MAGIC &&
+                             c->mag_count < SLAB__MAG_SIZE &&
+                             slab__fast_freeable(c, h, pg, head, off, p))) {
+                slab__mag_push(c, p);
+                return;
+            }
+        }
     }
-    slab__free_block(h, p, SLAB__OWN_KSLAB | SLAB__OWN_KLARGE);
+    slab__kfree_slow(h, p);
 }
 
 SLAB_API void slab_vfree(slab_heap *h, void *p) { slab__free_block(h, p, SLAB__OWN_VLARGE); }
@@ -2770,7 +2916,7 @@ SLAB_API size_t slab_ksize(slab_heap *h, const void *p)
         return 0;
     if (p) {
         code = slab__find(h, p, SLAB__OWN_KSLAB | SLAB__OWN_KLARGE | SLAB__OWN_VLARGE, &f, &msg);
-        if (code != SLAB_ERR_OK && f.cache && slab__obj_slab(f.cache, p))
+        if (code != SLAB_ERR_OK && f.cache && !f.kind && slab__freeable(f.cache, p))
             return f.cache->object_size; // an object of a typed cache has a size too
     }
     if (code != SLAB_ERR_OK) {
@@ -2780,7 +2926,7 @@ SLAB_API size_t slab_ksize(slab_heap *h, const void *p)
     // Like Linux's ksize, this hands the program the whole usable size.
 #if SLAB__HOOKS
     if (f.cache)
-        slab__set_usable(f.cache, (void *)(uintptr_t)p, f.cache->object_size);
+        slab__set_usable(f.cache, (void *)p, f.cache->object_size); // the caller's block
 #endif
     if (!f.cache)
         SLAB__RESIZE_OUT(h, p, (size_t)f.head->inuse << h->page_shift,
@@ -2828,7 +2974,9 @@ SLAB__PRIVATE void *slab__realloc(slab_heap *h, void *p, size_t size, unsigned a
             return p;
         }
     }
+    h->trying = !f.cache && size < old; // a shrink can always stay in place instead
     q = kv && size > h->kmalloc_max ? slab_vmalloc(h, size) : slab_kmalloc(h, size);
+    h->trying = 0;
     if (!q && !f.cache && size < old) { // never fail a shrink: keep the pages still needed
         slab__run_resize(h, f.zone, f.head, (size + page - 1) >> h->page_shift);
         SLAB__RESIZE_OUT(h, p, size, (size_t)f.head->inuse << h->page_shift);
@@ -2855,36 +3003,46 @@ SLAB_API void *slab_kvrealloc(slab_heap *h, void *p, size_t size)
 // ==========================================================================================
 // >>reclaim  Memory pressure: empty slabs first, then the program's shrinkers.
 
-// Releases every cache's empty slabs; returns the pages given back.
-SLAB__PRIVATE size_t slab__release_all_empty(slab_heap *h)
+// Releases every cache's empty slabs.
+SLAB__PRIVATE void slab__release_all_empty(slab_heap *h)
 {
-    size_t pages = 0;
     slab_cache *c;
     for (c = h->caches; c; c = c->next)
-        pages += slab__release_empty(c);
+        slab__release_empty(c);
+}
+
+// Pages held by the slabs of all caches.
+SLAB__PRIVATE size_t slab__all_slab_pages(const slab_heap *h)
+{
+    const slab_cache *c;
+    size_t pages = 0;
+    for (c = h->caches; c; c = c->next)
+        pages += c->slab_pages;
     return pages;
 }
 
 // Empty slabs, then the shrinkers, then the slabs their frees emptied. Returns the pages the
-// caches gave back.
+// caches gave back, those the shrinkers' frees released directly included.
 SLAB__PRIVATE size_t slab__shrink_all(slab_heap *h)
 {
-    size_t pages = slab__release_all_empty(h);
+    size_t before = slab__all_slab_pages(h);
     slab_shrinker *s, *next;
+    slab__release_all_empty(h);
     for (s = h->shrinkers; s; s = next) {
         size_t n = s->count(s->ctx);
         next = s->next; // a shrinker may unregister itself
         if (n)
             s->scan(n, s->ctx);
     }
-    return pages + slab__release_all_empty(h);
+    slab__release_all_empty(h);
+    return before - slab__all_slab_pages(h);
 }
 
 // Frees what it can for an allocation that found no memory. Returns 0 when reclaim is already
 // running (an allocation from inside a shrinker), so that callers do not retry in vain.
 SLAB__PRIVATE int slab__reclaim(slab_heap *h)
 {
-    if (h->reclaiming)
+    if (h->reclaiming || h->trying)
         return 0;
     h->reclaiming = 1;
     slab__shrink_all(h);
@@ -2951,11 +3109,11 @@ SLAB__PRIVATE size_t slab__mag_only_slabs(const slab_cache *c)
     const slab__zone *z = NULL;
     size_t n = 0;
     uint32_t i, j;
-    for (i = 0; i < c->mag_count; i++) { // each slab is counted at its first magazine object
+    for (i = 1; i <= c->mag_count; i++) { // each slab is counted at its first magazine object
         const slab__page *pg = slab__page_of(c->heap, c->mag[i], &z);
         uint32_t same = 0;
         int first = 1;
-        for (j = 0; j < c->mag_count; j++) {
+        for (j = 1; j <= c->mag_count; j++) {
             if (slab__page_of(c->heap, c->mag[j], &z) != pg)
                 continue;
             same++;
@@ -3032,8 +3190,15 @@ SLAB_API slab_error slab_heap_stats(slab_heap *h, slab_heapinfo *out)
 
 SLAB_API size_t slab_heap_max_alloc(slab_heap *h)
 {
-    slab_heapinfo info;
-    return slab_heap_stats(h, &info) == SLAB_ERR_OK ? info.largest_free * info.page_size : 0;
+    const slab__zone *z;
+    size_t largest = 0;
+    if (!slab__heap_ok(h))
+        return 0;
+    for (z = &h->zone; z; z = z->next) {
+        size_t pages = z->free_mask ? slab__order_pages(slab__log2(z->free_mask)) : 0;
+        largest = pages > largest ? pages : largest;
+    }
+    return largest << h->page_shift;
 }
 
 SLAB_API int slab_heap_for_each_cache(slab_heap *h, int (*fn)(slab_cache *cache, void *user),
@@ -3080,7 +3245,8 @@ SLAB_API void slab_heap_dump(slab_heap *h, slab_print_fn print, void *user)
     }
     for (c = h->caches; c; c = c->next) {
         slab_slabinfo si;
-        slab_cache_info(c, &si);
+        if (slab_cache_info(c, &si) != SLAB_ERR_OK)
+            continue;
         pos = 0;
         slab__fmt_str(buf, &pos, si.name, 20, SLAB__NAME_LEN);
         slab__fmt_uint(buf, &pos, si.active_objs, 14);
@@ -3097,8 +3263,10 @@ SLAB_API void slab_heap_dump(slab_heap *h, slab_print_fn print, void *user)
     slab__fmt_str(buf, &pos, "buddyinfo: free blocks of order 0..", 0, 40);
     slab__fmt_uint(buf, &pos, hi.max_order, 0);
     slab__fmt_str(buf, &pos, ":", 0, 1);
-    for (k = 0; k <= hi.max_order; k++)
-        slab__fmt_uint(buf, &pos, hi.free_blocks[k], 6);
+    for (k = 0; k <= hi.max_order; k++) {
+        slab__fmt_str(buf, &pos, " ", 0, 1); // counts of any width stay apart
+        slab__fmt_uint(buf, &pos, hi.free_blocks[k], 5);
+    }
     slab__emit(buf, pos, print, user);
     pos = 0;
     slab__fmt_str(buf, &pos, "pages: total ", 0, 13);
@@ -3287,12 +3455,12 @@ SLAB__PRIVATE int slab__check_slab(slab_cache *c, const slab__page *pg, slab__ch
 SLAB__PRIVATE int slab__check_magazine(const slab_cache *c, slab__check_state *st)
 {
     uint32_t i, j;
-    if (c->mag_count > SLAB__MAG_SIZE)
-        return slab__broken(st, 7, "a cache's magazine count is out of range");
-    for (i = 0; i < c->mag_count; i++) {
+    if (c->mag_count > SLAB__MAG_SIZE || c->mag[0])
+        return slab__broken(st, 7, "a cache's magazine count or sentinel is wrong");
+    for (i = 1; i <= c->mag_count; i++) {
         if (!slab__obj_slab(c, c->mag[i]))
             return slab__broken(st, 7, "a cache's magazine holds a pointer that is not its object");
-        for (j = 0; j < i; j++)
+        for (j = 1; j < i; j++)
             if (c->mag[j] == c->mag[i])
                 return slab__broken(st, 7, "a cache's magazine holds an object twice");
     }
@@ -3345,10 +3513,10 @@ SLAB__PRIVATE int slab__check_caches(slab_heap *h, slab__check_state *st)
 {
     slab_cache *c, *prev = NULL;
     size_t n = 0, slabs = 0;
-    int r;
     if (h->caches != &h->cache_cache)
         return slab__broken(st, 7, "the cache list does not start with the cache of caches");
     for (c = h->caches; c; prev = c, c = c->next) {
+        int r;
         if (n++ > h->num_caches || c->prev != prev)
             return slab__broken(st, 7, "the cache list is broken");
         if ((r = slab__check_cache(h, c, st, &slabs)) != 0)

@@ -62,6 +62,8 @@ int main(void)
 
     printf("4. a leak, listed when the heap is destroyed:\n");
     p = (struct player *)slab_cache_alloc(players);
+    if (!p)
+        return 1;
     strcpy(p->name, "bob");
     printf("heap check before destroy: %d\n", slab_heap_check(h));
     slab_heap_destroy(h);

@@ -141,7 +141,7 @@ int main(void)
             peak_slots = si.num_objs;
         if (frame == 1 || frame % 15 == 0) {
             char when[16];
-            snprintf(when, sizeof when, "%d", frame);
+            (void)snprintf(when, sizeof when, "%d", frame);
             print_row(when, cache);
         }
     }

@@ -75,7 +75,8 @@ static void plugin_unload(slab_heap *host, plugin *p)
 static void show_host(slab_heap *host, const char *when)
 {
     slab_heapinfo hi;
-    slab_heap_stats(host, &hi);
+    if (slab_heap_stats(host, &hi) != SLAB_ERR_OK)
+        return;
     printf("host %-18s pages free %4zu of %4zu, large pages %4zu, check %d\n", when,
            hi.pages_free, hi.pages_total, hi.large_pages, slab_heap_check(host));
 }
@@ -99,8 +100,8 @@ int main(void)
     printf("plugin 'audio' still works: check %d, entity cache active_objs ", slab_heap_check(b.heap));
     {
         slab_slabinfo si;
-        slab_cache_info(b.entities, &si);
-        printf("%zu\n", si.active_objs);
+        if (slab_cache_info(b.entities, &si) == SLAB_ERR_OK)
+            printf("%zu\n", si.active_objs);
     }
     plugin_unload(host, &b);
     show_host(host, "after both:");

@@ -9,6 +9,7 @@
 #include "slab.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static unsigned char region[16u << 20];
@@ -23,11 +24,16 @@ struct connection {
 // Prints the dump but leaves out caches with no slabs, as slabtop sorts them out of view.
 static void print_line(const char *line, void *user)
 {
-    unsigned long active = 1, total = 1; // the counts follow the 20-column name
     (void)user;
-    if (strlen(line) > 20 && sscanf(line + 20, "%lu %lu", &active, &total) == 2 && total == 0)
-        return;
-    fputs(line, stdout);
+    if (strlen(line) > 20) { // the counts follow the 20-column name: active, then total
+        char *end;
+        unsigned long total;
+        (void)strtoul(line + 20, &end, 10);
+        total = strtoul(end, &end, 10);
+        if (total == 0 && *end == ' ')
+            return;
+    }
+    (void)fputs(line, stdout);
 }
 
 static void show(slab_heap *h, const char *phase)
@@ -60,7 +66,7 @@ int main(void)
         if (!conns[i])
             break;
         conns[i]->id = i;
-        conns[i]->rx_size = (4 + lcg(&seed) % 29) * 1024;
+        conns[i]->rx_size = (size_t)(4 + lcg(&seed) % 29) * 1024;
         conns[i]->rx = (char *)slab_vmalloc(h, conns[i]->rx_size);
     }
     for (i = 0; i < 6000; i += 2) { // half the strings die

@@ -108,6 +108,8 @@ $MAKE --no-print-directory -k $groups > "$B/build.log" 2>&1 || true
 
 run_unit "clang -fsanitize=address,undefined -O1" "$B/test_asan"
 run_unit "gcc -O2" "$B/test_gcc"
+run_unit "clang SLAB_DEBUG=1 -fsanitize=address,undefined" "$B/test_debug"
+run_unit "gcc SLAB_HARDEN=1 -O2" "$B/test_harden"
 if [ "$have_m32" = yes ]; then
     run_unit "gcc -m32 -O2" "$B/test_m32"
 elif [ "${SLAB_REQUIRE_M32:-0}" = 1 ]; then
@@ -122,6 +124,18 @@ echo "== compile matrix"
 for entry in $compile_64; do run_compile "$entry"; done
 if [ "$have_m32" = yes ]; then
     for entry in $compile_m32; do run_compile "$entry"; done
+fi
+
+# Fuzzing corpus replay (fuzz/README.md): the seed corpus and every regression input of
+# fuzz/crashes, run by the release and the SLAB_DEBUG=1 harness under ASan+UBSan. One entry.
+echo "== fuzz corpus replay"
+if timeout "$TIMEOUT" $MAKE --no-print-directory -s fuzz-replay > "$B/fuzz-replay.out" 2>&1; then
+    tail -n 2 "$B/fuzz-replay.out"
+    passed=$((passed + 1)); note "ok    fuzz corpus replay (release, debug)"
+else
+    cat "$B/fuzz-replay.out"
+    echo "FAIL fuzz corpus replay"
+    failed=$((failed + 1)); note "FAIL  fuzz corpus replay (see $B/fuzz-replay.out)"
 fi
 
 echo "== summary"

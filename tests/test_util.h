@@ -32,6 +32,11 @@
 #if TU_ASAN
 #include <sanitizer/asan_interface.h>
 #define TU_UNPOISON(p, n) __asan_unpoison_memory_region((p), (n))
+#elif defined(SLAB_VALGRIND)
+/* Valgrind (SLAB_VALGRIND): a test that pokes into free memory or the heap's internals says so
+   first, so that memcheck reports only the library's own errors. */
+#include <valgrind/memcheck.h>
+#define TU_UNPOISON(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
 #else
 #define TU_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
@@ -63,6 +68,16 @@ static void tu_fail(const char *file, int line, const char *expr)
     fflush(stdout);
     tu_test_fails++;
 }
+
+/* A test with nothing to assert in this build (it needs SLAB_DEBUG, ASan...) says why and
+   returns; run.c counts it as skipped, never as passed. */
+static unsigned tu_test_skipped;
+#define TU_SKIP(why)                                                                          \
+    do {                                                                                      \
+        printf("skipped %s: %s\n", __func__, (why));                                          \
+        tu_test_skipped = 1;                                                                  \
+        return;                                                                               \
+    } while (0)
 
 #define CHECK(c)                                                                              \
     do {                                                                                      \
@@ -581,6 +596,257 @@ static int tu_cache_ok(slab_cache *c, size_t active)
                (unsigned long)ci.objperslab, (unsigned long)ci.pagesperslab,
                (unsigned long)ci.active_slabs, (unsigned long)ci.num_slabs);
     return ok;
+}
+
+// ==========================================================================================
+// Helpers of t_kmalloc.c, t_vmalloc.c, t_reclaim.c and t_region.c (generic and large
+// allocation, reclaim, regions): messages of reports, heaps with a config of their own,
+// several-region identities, a set of live blocks, and the check after a refused call.
+
+/* The messages of the reports since tu_msgs_reset(), as tu_hook_msg saw them (it also records
+   into tu_g_rec as tu_hook does). */
+#define TU_MSGS 48
+static char tu_msgs[TU_MSGS][200];
+static slab_error tu_msg_code[TU_MSGS];
+static const void *tu_msg_ptr[TU_MSGS];
+static unsigned tu_nmsgs;
+
+static void tu_msgs_reset(void) { tu_nmsgs = 0; }
+
+static void tu_hook_msg(slab_heap *heap, slab_error code, const void *ptr, const char *msg,
+                        void *user)
+{
+    tu_hook(heap, code, ptr, msg, user);
+    if (tu_nmsgs < TU_MSGS) {
+        size_t n = msg ? strlen(msg) : 0;
+        if (n >= sizeof tu_msgs[0])
+            n = sizeof tu_msgs[0] - 1;
+        memcpy(tu_msgs[tu_nmsgs], msg ? msg : "", n);
+        tu_msgs[tu_nmsgs][n] = '\0';
+        tu_msg_code[tu_nmsgs] = code;
+        tu_msg_ptr[tu_nmsgs] = ptr;
+        tu_nmsgs++;
+    }
+}
+
+/* tu_cfg with the message-recording hook. */
+static TU_UNUSED slab_heap_config tu_cfg_msg(size_t page_size)
+{
+    slab_heap_config c = tu_cfg(page_size);
+    c.on_error = tu_hook_msg;
+    return c;
+}
+
+/* Whether the last recorded message contains s. */
+static TU_UNUSED int tu_last_msg_has(const char *s)
+{
+    int ok = tu_nmsgs > 0 && strstr(tu_msgs[tu_nmsgs - 1], s) != NULL;
+    if (!ok)
+        printf("    expected a message containing \"%s\", got \"%s\"\n", s,
+               tu_nmsgs ? tu_msgs[tu_nmsgs - 1] : "(none)");
+    return ok;
+}
+
+/* tu_heap with a config of the caller's. */
+static TU_UNUSED slab_heap *tu_heap_cfg(tu_region *r, size_t size, size_t offset,
+                                        const slab_heap_config *cfg)
+{
+    slab_heap *h;
+    if (tu_region_new(r, size, offset) == NULL)
+        return NULL;
+    h = slab_heap_init(r->base, r->size, cfg);
+    if (h == NULL)
+        tu_region_free(r);
+    return h;
+}
+
+/* The smallest page-aligned region whose heap has exactly npages pages (bisection, as
+   tu_heap_pages does), or 0. */
+static TU_UNUSED size_t tu_exact_size(size_t npages, size_t page_size)
+{
+    tu_region r;
+    slab_heap *h = tu_heap_pages(&r, npages, page_size);
+    size_t size = h ? r.size : 0;
+    if (h)
+        slab_heap_destroy(h);
+    tu_region_free(&r);
+    tu_rec_reset();
+    return size;
+}
+
+/* The identities of tu_heap_ok that hold for a heap of several regions too (the free blocks
+   add up, every page is free, in a slab, in a large block or in a page block), and the check. */
+static TU_UNUSED int tu_heap_sane(slab_heap *h, size_t user_pages)
+{
+    slab_heapinfo hi;
+    size_t sum = 0, largest = 0;
+    unsigned k;
+    int ok = 1;
+    if (slab_heap_stats(h, &hi) != SLAB_ERR_OK || hi.max_order >= SLAB_MAX_ORDERS)
+        return 0;
+    for (k = 0; k < SLAB_MAX_ORDERS; k++) {
+        sum += hi.free_blocks[k] << k;
+        if (hi.free_blocks[k])
+            largest = (size_t)1 << k;
+        if (k > hi.max_order && hi.free_blocks[k])
+            ok = 0;
+    }
+    if (sum != hi.pages_free || largest != hi.largest_free || hi.block_pages != user_pages ||
+        hi.pages_free + hi.slab_pages + hi.large_pages + hi.block_pages != hi.pages_total)
+        ok = 0;
+    if (!ok)
+        printf("    heap figures: total %lu free %lu (sum of blocks %lu) largest %lu (%lu) "
+               "slab %lu large %lu block %lu (want %lu)\n",
+               (unsigned long)hi.pages_total, (unsigned long)hi.pages_free, (unsigned long)sum,
+               (unsigned long)hi.largest_free, (unsigned long)largest,
+               (unsigned long)hi.slab_pages, (unsigned long)hi.large_pages,
+               (unsigned long)hi.block_pages, (unsigned long)user_pages);
+    if (slab_heap_check(h) != 0)
+        ok = 0;
+    return ok;
+}
+
+/* The cache of h with this name (kmalloc classes are "kmalloc-<size>"), or NULL. */
+typedef struct tu_find {
+    const char *name;
+    slab_cache *found;
+    size_t visits;
+} tu_find;
+
+static int tu_find_fn(slab_cache *c, void *user)
+{
+    tu_find *f = (tu_find *)user;
+    slab_slabinfo ci;
+    f->visits++;
+    if (slab_cache_info(c, &ci) == SLAB_ERR_OK && strcmp(ci.name, f->name) == 0) {
+        f->found = c;
+        return 1;
+    }
+    return 0;
+}
+
+static TU_UNUSED slab_cache *tu_find_cache(slab_heap *h, const char *name)
+{
+    tu_find f;
+    f.name = name;
+    f.found = NULL;
+    f.visits = 0;
+    slab_heap_for_each_cache(h, tu_find_fn, &f);
+    return f.found;
+}
+
+/* Live blocks whose bytes must survive whatever the test does to others. */
+#define TU_BLOCKS 64
+typedef struct tu_blocks {
+    void *p[TU_BLOCKS];
+    size_t len[TU_BLOCKS];
+    uint32_t id[TU_BLOCKS];
+    size_t n;
+} tu_blocks;
+
+static TU_UNUSED void tu_blocks_add(tu_blocks *b, void *p, size_t len)
+{
+    if (p == NULL || b->n == TU_BLOCKS)
+        return;
+    b->p[b->n] = p;
+    b->len[b->n] = len;
+    b->id[b->n] = 7000 + (uint32_t)b->n * 13u;
+    tu_fill(p, len, b->id[b->n]);
+    b->n++;
+}
+
+static TU_UNUSED void tu_blocks_del(tu_blocks *b, const void *p)
+{
+    size_t i;
+    for (i = 0; i < b->n; i++)
+        if (b->p[i] == p) {
+            b->n--;
+            b->p[i] = b->p[b->n];
+            b->len[i] = b->len[b->n];
+            b->id[i] = b->id[b->n];
+            return;
+        }
+}
+
+static TU_UNUSED int tu_blocks_ok(const tu_blocks *b)
+{
+    size_t i;
+    for (i = 0; i < b->n; i++)
+        if (!tu_verify(b->p[i], b->len[i], b->id[i])) {
+            printf("    live block %lu (%p, %lu bytes) lost its bytes\n", (unsigned long)i,
+                   b->p[i], (unsigned long)b->len[i]);
+            return 0;
+        }
+    return 1;
+}
+
+/* What a refused call must leave as it was: a heap's figures and those of up to 3 caches, and
+   the bytes of the live blocks. tu_watch_take before, tu_watch_refused after. */
+typedef struct tu_watch {
+    slab_heap *h;
+    slab_cache *c[3];
+    const tu_blocks *live;
+    tu_snap s;
+} tu_watch;
+
+static TU_UNUSED void tu_watch_take(tu_watch *w)
+{
+    w->s = tu_snap_take(w->h, w->c[0], w->c[1], w->c[2]);
+}
+
+/* Exactly one report of `code` for w->h (then reset), nothing changed, the check passes. */
+static TU_UNUSED int tu_watch_refused(tu_watch *w, slab_error code)
+{
+    tu_snap now = tu_snap_take(w->h, w->c[0], w->c[1], w->c[2]);
+    int rep = tu_rep(w->h, code), same = tu_snap_eq(&w->s, &now);
+    int check = slab_heap_check(w->h) == 0, live = w->live == NULL || tu_blocks_ok(w->live);
+    if (!same)
+        printf("    a refused call changed the figures (pages free %lu -> %lu, oom %lu -> %lu)\n",
+               (unsigned long)w->s.hi.pages_free, (unsigned long)now.hi.pages_free,
+               (unsigned long)w->s.hi.oom_count, (unsigned long)now.hi.oom_count);
+    if (!check)
+        printf("    the heap check failed after a refused call\n");
+    return rep && same && check && live;
+}
+
+/* tu_watch_refused for a call whose report may carry either of two codes (the header names
+   none, e.g. slab_ksize of a freed block: DOUBLE_FREE or INVALID_POINTER). */
+static TU_UNUSED int tu_watch_refused2(tu_watch *w, slab_error a, slab_error b)
+{
+    if (tu_g_rec.count == 1 && tu_g_rec.last == b)
+        return tu_watch_refused(w, b);
+    return tu_watch_refused(w, a);
+}
+
+/* After an allocation failed for want of memory: one NOMEM report, oom_count + 1, nothing else
+   changed but what reclaim may release (tu_snap_eq_after_oom), and the check passes. */
+static TU_UNUSED int tu_watch_oom(tu_watch *w)
+{
+    tu_snap now = tu_snap_take(w->h, w->c[0], w->c[1], w->c[2]);
+    int rep = tu_rep(w->h, SLAB_ERR_NOMEM), same = tu_snap_eq_after_oom(&w->s, &now);
+    int check = slab_heap_check(w->h) == 0, live = w->live == NULL || tu_blocks_ok(w->live);
+    if (!same)
+        printf("    a failed allocation changed the figures (pages free %lu -> %lu, oom %lu -> "
+               "%lu)\n",
+               (unsigned long)w->s.hi.pages_free, (unsigned long)now.hi.pages_free,
+               (unsigned long)w->s.hi.oom_count, (unsigned long)now.hi.oom_count);
+    return rep && same && check && live;
+}
+
+/* Takes order-0 pages until the heap refuses (the NOMEM report is consumed); returns how many
+   (at most cap). */
+static TU_UNUSED size_t tu_fill_pages(slab_heap *h, void **pages, size_t cap)
+{
+    size_t n = 0;
+    while (n < cap) {
+        void *p = slab_pages_alloc(h, 0);
+        if (p == NULL)
+            break;
+        pages[n++] = p;
+    }
+    if (n < cap)
+        tu_rec_reset();
+    return n;
 }
 
 #endif /* TEST_UTIL_H */

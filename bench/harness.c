@@ -1,0 +1,1557 @@
+/* bench/harness.c - slab.h's benchmark suite (issue 6). See bench/README.md.
+
+   One harness, every allocator behind a bench_adapter (bench/bench.h) called through function
+   pointers, the same operation traces for all: generated before timing from a fixed-seed
+   PRNG. Sections:
+     A  64-byte churn: 10,000 live, 10M random free+alloc pairs (ns per pair)
+     B  LIFO batch: 100,000 x 64 B allocated then freed in reverse, 50 rounds (ns per op),
+        and slab.h's alloc_bulk/free_bulk in batches of 16 and 64
+     C  uniform 8..512 B, 50,000 live, 10M pairs (ns per pair)
+     D  uniform 4 KiB..64 KiB, 1,000 live, 1M pairs; D2: powers of two 4..64 KiB (pages path)
+     E  footprint: slab.h, the smallest region on which the trace completes (binary search,
+        fresh heaps) over peak live bytes; others, peak RSS growth over peak live bytes
+     F  latency: per-operation TSC ticks for A, C and D after a churn that fragments the heap
+   Each cell runs once to warm up, then --reps times (default 5), the allocators of a section
+   interleaved (the order rotates every round); medians and min-max are reported.
+
+   Modes: (default) the whole suite; --instr (under valgrind --tool=callgrind: instruction
+   counts of the fast paths, one dump per cell); --instr-report DIR (the table of those dumps);
+   --footprint-child KEY TRACE (internal: one RSS measurement in a fresh process). */
+#define _GNU_SOURCE
+#include "bench.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define HAVE_CALLGRIND 1
+#endif
+#endif
+#ifndef HAVE_CALLGRIND
+#define HAVE_CALLGRIND 0
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+#ifndef BENCH_CFLAGS_STR
+#define BENCH_CFLAGS_STR "?"
+#endif
+
+#define MAXREP 32
+#define KiB ((size_t)1024)
+#define MiB ((size_t)1024 * 1024)
+
+/* ================================================================================================
+   Utilities */
+
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "bench: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    exit(2);
+}
+
+/* Large harness arrays come from mmap, outside every allocator under test. */
+static void *big_alloc(size_t bytes)
+{
+    void *p = mmap(NULL, bytes ? bytes : 1, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (p == MAP_FAILED)
+        die("mmap of %zu bytes failed", bytes);
+    return p;
+}
+static void big_free(void *p, size_t bytes)
+{
+    if (p)
+        munmap(p, bytes ? bytes : 1);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static inline uint64_t ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned lo, hi;
+    __asm__ __volatile__("lfence\n\trdtsc\n\tlfence" : "=a"(lo), "=d"(hi)::"memory");
+    return ((uint64_t)hi << 32) | lo;
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, int n)
+{
+    double t[MAXREP];
+    if (n <= 0)
+        return NAN;
+    memcpy(t, v, (size_t)n * sizeof *t);
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+}
+
+/* splitmix64: a fixed seed gives the same traces on every machine. */
+static uint64_t rng;
+static uint64_t rng_next(void)
+{
+    uint64_t z = (rng += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+static uint32_t rng_range(uint32_t lo, uint32_t hi) /* uniform in [lo, hi] */
+{
+    return lo + (uint32_t)(((rng_next() >> 32) * (uint64_t)(hi - lo + 1)) >> 32);
+}
+
+/* ================================================================================================
+   Traces */
+
+typedef struct trace {
+    const char *id;
+    const char *what;
+    size_t live, npairs;
+    uint32_t lo, hi;       /* sizes: uniform in [lo, hi]; lo == hi: fixed */
+    int pow2;              /* sizes: lo << k, uniform k, up to hi */
+    uint32_t *init_size;   /* live: the sizes of the fill */
+    uint32_t *slot;        /* npairs: the slot freed and allocated again */
+    uint32_t *size;        /* npairs: the new size (NULL when fixed) */
+    size_t peak_live;      /* the most bytes live at once */
+    size_t region_bytes;   /* slab.h heaps for the timed runs */
+} trace;
+
+static uint32_t trace_draw(const trace *t)
+{
+    if (t->pow2) {
+        unsigned k = 0, kmax = (unsigned)__builtin_ctz(t->hi) - (unsigned)__builtin_ctz(t->lo);
+        k = rng_range(0, kmax);
+        return t->lo << k;
+    }
+    return t->lo == t->hi ? t->lo : rng_range(t->lo, t->hi);
+}
+
+static void trace_gen(trace *t, uint64_t seed)
+{
+    uint32_t *cur = big_alloc(t->live * sizeof *cur);
+    size_t bytes = 0, i;
+    rng = seed;
+    t->init_size = big_alloc(t->live * sizeof *t->init_size);
+    t->slot = big_alloc(t->npairs * sizeof *t->slot);
+    t->size = t->lo == t->hi ? NULL : big_alloc(t->npairs * sizeof *t->size);
+    for (i = 0; i < t->live; i++) {
+        cur[i] = t->init_size[i] = trace_draw(t);
+        bytes += cur[i];
+    }
+    t->peak_live = bytes;
+    for (i = 0; i < t->npairs; i++) {
+        uint32_t s = rng_range(0, (uint32_t)t->live - 1), n = trace_draw(t);
+        t->slot[i] = s;
+        if (t->size)
+            t->size[i] = n;
+        bytes = bytes - cur[s] + n; /* the free comes first, so the peak is after the alloc */
+        cur[s] = n;
+        if (bytes > t->peak_live)
+            t->peak_live = bytes;
+    }
+    big_free(cur, t->live * sizeof *cur);
+}
+
+static trace T_A = {"A", "64 B churn", 10000, 10000000, 64, 64, 0, 0, 0, 0, 0, 32 * MiB};
+static trace T_C = {"C", "8..512 B", 50000, 10000000, 8, 512, 0, 0, 0, 0, 0, 256 * MiB};
+static trace T_D = {"D", "4..64 KiB", 1000, 1000000, 4096, 65536, 0, 0, 0, 0, 0, 512 * MiB};
+static trace T_D2 = {"D2", "4..64 KiB, powers of two", 1000, 1000000, 4096, 65536, 1,
+                     0, 0, 0, 0, 512 * MiB};
+static size_t B_N = 100000, B_ROUNDS = 50;
+
+static trace *trace_by_id(const char *id)
+{
+    trace *all[] = {&T_A, &T_C, &T_D, &T_D2};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (!strcmp(all[i]->id, id))
+            return all[i];
+    return NULL;
+}
+
+static void scale_traces(double s)
+{
+    trace *all[] = {&T_A, &T_C, &T_D, &T_D2};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+        all[i]->npairs = (size_t)((double)all[i]->npairs * s);
+        if (all[i]->npairs < 1000)
+            all[i]->npairs = 1000;
+    }
+    B_ROUNDS = (size_t)((double)B_ROUNDS * s);
+    if (B_ROUNDS < 2)
+        B_ROUNDS = 2;
+}
+
+/* ================================================================================================
+   Adapters */
+
+static bench_registry reg;
+
+void bench_register(bench_registry *r, bench_adapter *a)
+{
+    if (r->n < (int)(sizeof r->a / sizeof r->a[0]))
+        r->a[r->n++] = a;
+}
+
+static bench_adapter *adapter(const char *key)
+{
+    for (int i = 0; i < reg.n; i++)
+        if (!strcmp(reg.a[i]->key, key))
+            return reg.a[i];
+    return NULL;
+}
+
+static const char *only; /* --only: comma-separated keys */
+
+static int selected(const bench_adapter *a)
+{
+    const char *p;
+    size_t n = strlen(a->key);
+    if (!only)
+        return 1;
+    for (p = only; (p = strstr(p, a->key)) != NULL; p += n)
+        if ((p == only || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+    return !strcmp(a->key, "empty");
+}
+
+static bench_cfg cfg_for(const trace *t, size_t max_live, size_t region)
+{
+    bench_cfg c;
+    memset(&c, 0, sizeof c);
+    c.object_size = t && t->lo == t->hi ? t->lo : 64;
+    c.max_live = max_live;
+    c.region_bytes = region;
+    return c;
+}
+
+/* ================================================================================================
+   The measured loops. Function pointers are loaded into locals once; the adapters live in other
+   translation units, so every call is a real indirect call. */
+
+enum { TOUCH_WORD, TOUCH_PAGES };
+
+/* Writes one byte per 4 KiB and the last byte: every page of the block becomes resident. */
+static inline void touch_pages(void *p, size_t n)
+{
+    volatile char *c = (volatile char *)p;
+    for (size_t off = 0; off < n; off += 4096)
+        c[off] = 1;
+    c[n - 1] = 1;
+}
+
+/* Pairs [from, to) of t: free live[slot], allocate the new size into it. Returns the index of
+   the first pair whose allocation failed, or `to`. */
+static inline __attribute__((always_inline)) size_t
+pairs_loop(const bench_adapter *a, const trace *t, void **live, size_t from, size_t to, int touch)
+{
+    void *(*al)(void *, size_t) = a->alloc;
+    void (*fr)(void *, void *) = a->free;
+    void *arg = a->arg;
+    const uint32_t *slot = t->slot, *size = t->size;
+    uint32_t fixed = t->lo;
+    for (size_t i = from; i < to; i++) {
+        uint32_t s = slot[i], n = size ? size[i] : fixed;
+        void *p;
+        fr(arg, live[s]);
+        p = al(arg, n);
+        if (__builtin_expect(p == NULL, 0)) {
+            live[s] = NULL;
+            return i;
+        }
+        if (touch == TOUCH_WORD)
+            *(uint32_t *)p = (uint32_t)i;
+        else
+            touch_pages(p, n);
+        live[s] = p;
+    }
+    return to;
+}
+
+static __attribute__((noinline)) size_t pairs_word(const bench_adapter *a, const trace *t,
+                                                   void **live, size_t from, size_t to)
+{
+    return pairs_loop(a, t, live, from, to, TOUCH_WORD);
+}
+static __attribute__((noinline)) size_t pairs_pages(const bench_adapter *a, const trace *t,
+                                                    void **live, size_t from, size_t to)
+{
+    return pairs_loop(a, t, live, from, to, TOUCH_PAGES);
+}
+
+/* Allocates the trace's initial live set; 0 on success. */
+static int fill(const bench_adapter *a, const trace *t, void **live, int touch)
+{
+    for (size_t i = 0; i < t->live; i++) {
+        void *p = a->alloc(a->arg, t->init_size[i]);
+        live[i] = p;
+        if (!p) {
+            for (size_t j = i; j < t->live; j++)
+                live[j] = NULL;
+            return -1;
+        }
+        if (touch == TOUCH_WORD)
+            *(uint32_t *)p = (uint32_t)i;
+        else
+            touch_pages(p, t->init_size[i]);
+    }
+    return 0;
+}
+
+static void drain(const bench_adapter *a, void **live, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (live[i]) {
+            a->free(a->arg, live[i]);
+            live[i] = NULL;
+        }
+}
+
+/* B: n objects allocated, then freed in reverse, `rounds` times. Returns 0 or -1. */
+static __attribute__((noinline)) int lifo_loop(const bench_adapter *a, void **objs, size_t n,
+                                               size_t rounds)
+{
+    void *(*al)(void *, size_t) = a->alloc;
+    void (*fr)(void *, void *) = a->free;
+    void *arg = a->arg;
+    for (size_t r = 0; r < rounds; r++) {
+        for (size_t i = 0; i < n; i++) {
+            void *p = al(arg, 64);
+            if (__builtin_expect(p == NULL, 0)) {
+                while (i--)
+                    fr(arg, objs[i]);
+                return -1;
+            }
+            *(uint32_t *)p = (uint32_t)i;
+            objs[i] = p;
+        }
+        for (size_t i = n; i-- > 0;)
+            fr(arg, objs[i]);
+    }
+    return 0;
+}
+
+/* B bulk: the same in batches; batches freed in reverse order. */
+static __attribute__((noinline)) int bulk_loop(const bench_adapter *a, void **objs, size_t n,
+                                               size_t rounds, size_t batch)
+{
+    size_t (*ab)(void *, size_t, void **) = a->alloc_bulk;
+    size_t (*fb)(void *, size_t, void **) = a->free_bulk;
+    void *arg = a->arg;
+    size_t last = ((n - 1) / batch) * batch;
+    for (size_t r = 0; r < rounds; r++) {
+        for (size_t i = 0; i < n; i += batch) {
+            size_t m = n - i < batch ? n - i : batch;
+            if (__builtin_expect(ab(arg, m, objs + i) != m, 0)) {
+                for (size_t j = 0; j < i; j += batch)
+                    fb(arg, n - j < batch ? n - j : batch, objs + j);
+                return -1;
+            }
+            for (size_t j = i; j < i + m; j++)
+                *(uint32_t *)objs[j] = (uint32_t)j;
+        }
+        for (size_t s = last;; s -= batch) {
+            fb(arg, n - s < batch ? n - s : batch, objs + s);
+            if (s == 0)
+                break;
+        }
+    }
+    return 0;
+}
+
+/* ================================================================================================
+   Timed cells */
+
+enum { M_PAIRS, M_LIFO, M_BULK };
+
+typedef struct cell {
+    const char *sec;   /* "A", "B", "C", "D", "D2" */
+    char label[80];
+    bench_adapter *a;
+    int mode;
+    size_t batch;
+    trace *t;
+    size_t pairs;      /* pairs of t timed: all, or a tenth for the debug build (its time) */
+    double ns[MAXREP]; /* ns per pair (A, C, D) or per operation (B) */
+    int n;
+    int failed;
+} cell;
+
+static cell cells[64];
+static int ncells;
+static void **scratch; /* live pointers / objects of the running cell */
+static size_t scratch_n;
+
+static void *scratch_get(size_t n)
+{
+    if (scratch_n < n) {
+        big_free(scratch, scratch_n * sizeof(void *));
+        scratch = big_alloc(n * sizeof(void *));
+        scratch_n = n;
+    }
+    return scratch;
+}
+
+static cell *add_cell(const char *sec, const char *key, int mode, size_t batch, trace *t)
+{
+    bench_adapter *a = adapter(key);
+    cell *c;
+    if (!a || !a->available || !selected(a))
+        return NULL;
+    if (mode == M_BULK && !a->alloc_bulk)
+        return NULL;
+    c = &cells[ncells++];
+    memset(c, 0, sizeof *c);
+    c->sec = sec;
+    c->a = a;
+    c->mode = mode;
+    c->batch = batch;
+    c->t = t;
+    c->pairs = t ? t->npairs : 0;
+    if (!strcmp(a->family, "slab-debug")) /* ~1 us per pair: the first tenth of the trace */
+        c->pairs /= 10;
+    if (mode == M_BULK)
+        snprintf(c->label, sizeof c->label, "%s, bulk %zu", a->name, batch);
+    else
+        snprintf(c->label, sizeof c->label, "%s", a->name);
+    return c;
+}
+
+/* One run of a cell; returns ns per unit, or -1 on failure. */
+static double run_cell(cell *c)
+{
+    bench_adapter *a = c->a;
+    trace *t = c->t;
+    size_t live_n = t ? t->live : B_N;
+    bench_cfg cfg = cfg_for(t, live_n, t ? t->region_bytes : 64 * MiB);
+    void **live = scratch_get(live_n);
+    double t0, t1, units;
+    int ok = 1;
+    if (a->setup(a, &cfg) != 0) {
+        fprintf(stderr, "bench: %s: setup failed\n", a->name);
+        return -1;
+    }
+    if (c->mode == M_PAIRS) {
+        if (fill(a, t, live, TOUCH_WORD) != 0) {
+            ok = 0;
+            t0 = t1 = 0;
+        } else {
+            t0 = now_s();
+            ok = pairs_word(a, t, live, 0, c->pairs) == c->pairs;
+            t1 = now_s();
+        }
+        drain(a, live, t->live);
+        units = (double)c->pairs;
+    } else {
+        t0 = now_s();
+        ok = (c->mode == M_LIFO ? lifo_loop(a, live, B_N, B_ROUNDS)
+                                : bulk_loop(a, live, B_N, B_ROUNDS, c->batch)) == 0;
+        t1 = now_s();
+        units = 2.0 * (double)B_N * (double)B_ROUNDS;
+    }
+    if (a->errors) {
+        fprintf(stderr, "bench: %s: %lu error reports in section %s\n", a->name, a->errors,
+                c->sec);
+        ok = 0;
+    }
+    a->teardown(a);
+    if (!ok) {
+        fprintf(stderr, "bench: %s: section %s: an allocation failed\n", a->name, c->sec);
+        return -1;
+    }
+    return (t1 - t0) * 1e9 / units;
+}
+
+static int reps = 5;
+
+/* Runs cells [first, ncells): one warm-up run each, then reps rounds, the order rotating. */
+static void run_section(int first, const char *title)
+{
+    int n = ncells - first;
+    double t0 = now_s();
+    if (n <= 0)
+        return;
+    fprintf(stderr, "bench: %s: %d cells x (1 + %d) runs ...", title, n, reps);
+    fflush(stderr);
+    for (int k = 0; k < n; k++)
+        if (run_cell(&cells[first + k]) < 0)
+            cells[first + k].failed = 1;
+    for (int r = 0; r < reps; r++)
+        for (int k = 0; k < n; k++) {
+            cell *c = &cells[first + (k + r) % n];
+            double v;
+            if (c->failed)
+                continue;
+            v = run_cell(c);
+            if (v < 0)
+                c->failed = 1;
+            else
+                c->ns[c->n++] = v;
+        }
+    fprintf(stderr, " %.1f s\n", now_s() - t0);
+}
+
+static cell *find_cell(const char *sec, const char *key, int mode, size_t batch)
+{
+    for (int i = 0; i < ncells; i++)
+        if (!strcmp(cells[i].sec, sec) && !strcmp(cells[i].a->key, key) &&
+            cells[i].mode == mode && cells[i].batch == batch && !cells[i].failed && cells[i].n)
+            return &cells[i];
+    return NULL;
+}
+
+static double cell_med(const cell *c) { return c ? median(c->ns, c->n) : NAN; }
+
+/* ================================================================================================
+   E: footprint */
+
+typedef struct foot {
+    const char *trace_id;
+    char label[80];
+    const char *family;
+    int region;           /* 1: smallest region; 0: peak RSS growth */
+    size_t bytes;         /* the region or the RSS growth */
+    size_t peak_live;
+    int failed;
+    int trials;
+    double secs;
+} foot;
+
+static foot foots[32];
+static int nfoots;
+
+/* One trial of the region search: does trace t complete on a fresh heap of `region` bytes? */
+static int region_trial(bench_adapter *a, trace *t, size_t region)
+{
+    bench_cfg cfg = cfg_for(t, t->live, region);
+    void **live = scratch_get(t->live);
+    int ok;
+    cfg.quiet = 1;
+    if (a->setup(a, &cfg) != 0)
+        return 0;
+    ok = fill(a, t, live, TOUCH_WORD) == 0 && pairs_word(a, t, live, 0, t->npairs) == t->npairs;
+    drain(a, live, t->live);
+    a->teardown(a);
+    return ok;
+}
+
+static void footprint_region(const char *key, trace *t)
+{
+    bench_adapter *a = adapter(key);
+    foot *f;
+    size_t lo, hi, page = 4096;
+    double t0 = now_s();
+    if (!a || !a->available || !selected(a))
+        return;
+    f = &foots[nfoots++];
+    memset(f, 0, sizeof *f);
+    f->trace_id = t->id;
+    snprintf(f->label, sizeof f->label, "%s", a->name);
+    f->family = a->family;
+    f->region = 1;
+    f->peak_live = t->peak_live;
+    fprintf(stderr, "bench: E: %s on trace %s: region search ...", a->name, t->id);
+    fflush(stderr);
+    lo = (t->peak_live / page) * page; /* fails: no room for metadata */
+    hi = ((t->peak_live + t->peak_live / 2) / page + 1) * page;
+    while (!region_trial(a, t, hi)) {
+        f->trials++;
+        lo = hi;
+        hi *= 2;
+        if (hi > 8 * t->region_bytes) {
+            f->failed = 1;
+            fprintf(stderr, " no region up to %zu MiB completes\n", hi / MiB);
+            return;
+        }
+    }
+    f->trials++;
+    while (hi - lo > page) {
+        size_t mid = ((lo + (hi - lo) / 2) / page) * page;
+        if (mid <= lo)
+            mid = lo + page;
+        f->trials++;
+        if (region_trial(a, t, mid))
+            hi = mid;
+        else
+            lo = mid;
+    }
+    f->bytes = hi;
+    f->secs = now_s() - t0;
+    fprintf(stderr, " %zu bytes (%.3f x peak live), %d trials, %.1f s\n", hi,
+            (double)hi / (double)t->peak_live, f->trials, f->secs);
+}
+
+static size_t status_kb(const char *field)
+{
+    char line[256];
+    size_t v = 0, n = strlen(field);
+    FILE *fp = fopen("/proc/self/status", "r");
+    if (!fp)
+        return 0;
+    while (fgets(line, sizeof line, fp))
+        if (!strncmp(line, field, n) && line[n] == ':') {
+            v = (size_t)strtoull(line + n + 1, NULL, 10);
+            break;
+        }
+    fclose(fp);
+    return v;
+}
+
+/* --footprint-child KEY TRACE: prints "FOOTPRINT growth peak_live ok". A fresh process, so
+   nothing another allocator (or an earlier run) left resident is counted or reused. */
+static int footprint_child(const char *key, const char *tid)
+{
+    bench_adapter *a = adapter(key);
+    trace *t = trace_by_id(tid);
+    bench_cfg cfg;
+    void **live;
+    size_t base, peak;
+    int fd, ok;
+    void *warm;
+    if (!a || !a->available || !t)
+        return 1;
+    trace_gen(t, 0x5EED0000u + (uint64_t)t->id[0] * 131u + (uint64_t)strlen(t->id));
+    live = scratch_get(t->live);
+    cfg = cfg_for(t, t->live, t->region_bytes);
+    if (a->setup(a, &cfg) != 0)
+        return 1;
+    warm = a->alloc(a->arg, 64); /* the allocator's own start-up is not counted */
+    a->free(a->arg, warm);
+    /* Reset the peak-RSS mark to the current RSS (Linux 4.0+: "5" > clear_refs). */
+    fd = open("/proc/self/clear_refs", O_WRONLY);
+    if (fd >= 0) {
+        if (write(fd, "5", 1) != 1)
+            fprintf(stderr, "bench: clear_refs: %s\n", strerror(errno));
+        close(fd);
+    }
+    base = status_kb("VmRSS");
+    ok = fill(a, t, live, TOUCH_PAGES) == 0 && pairs_pages(a, t, live, 0, t->npairs) == t->npairs;
+    peak = status_kb("VmHWM");
+    drain(a, live, t->live);
+    printf("FOOTPRINT %zu %zu %d\n", (peak > base ? peak - base : 0) * 1024, t->peak_live, ok);
+    return 0;
+}
+
+static char self_path[4096];
+static const char *commit = "?";
+static double scale = 1.0;
+
+static void footprint_rss(const char *key, trace *t)
+{
+    bench_adapter *a = adapter(key);
+    char cmd[4600], line[256];
+    FILE *p;
+    foot *f;
+    size_t growth = 0, peak = 0;
+    int ok = 0, got = 0;
+    double t0 = now_s();
+    if (!a || !a->available || !selected(a))
+        return;
+    f = &foots[nfoots++];
+    memset(f, 0, sizeof *f);
+    f->trace_id = t->id;
+    snprintf(f->label, sizeof f->label, "%s", a->name);
+    f->family = a->family;
+    f->peak_live = t->peak_live;
+    fprintf(stderr, "bench: E: %s on trace %s: peak RSS growth ...", a->name, t->id);
+    fflush(stderr);
+    snprintf(cmd, sizeof cmd, "'%s' --scale %g --footprint-child %s %s", self_path, scale, key,
+             t->id);
+    p = popen(cmd, "r");
+    if (p) {
+        while (fgets(line, sizeof line, p))
+            if (sscanf(line, "FOOTPRINT %zu %zu %d", &growth, &peak, &ok) == 3)
+                got = 1;
+        pclose(p);
+    }
+    if (!got || !ok) {
+        f->failed = 1;
+        fprintf(stderr, " failed\n");
+        return;
+    }
+    f->bytes = growth;
+    f->peak_live = peak;
+    f->secs = now_s() - t0;
+    fprintf(stderr, " %zu bytes (%.3f x peak live), %.1f s\n", growth,
+            (double)growth / (double)peak, f->secs);
+}
+
+/* ================================================================================================
+   F: latency */
+
+#define HBINS (1u << 18)
+
+typedef struct hist {
+    uint32_t *bin;
+    uint64_t n, over, max;
+} hist;
+
+static void hist_init(hist *h)
+{
+    if (!h->bin)
+        h->bin = big_alloc(HBINS * sizeof *h->bin);
+    memset(h->bin, 0, HBINS * sizeof *h->bin);
+    h->n = h->over = h->max = 0;
+}
+
+static inline void hist_add(hist *h, uint64_t v)
+{
+    h->n++;
+    if (v > h->max)
+        h->max = v;
+    if (v < HBINS)
+        h->bin[v]++;
+    else
+        h->over++;
+}
+
+static uint64_t hist_q(const hist *h, double q) /* the smallest v with P(x <= v) >= q */
+{
+    uint64_t want = (uint64_t)ceil(q * (double)h->n), acc = 0;
+    if (want == 0)
+        want = 1;
+    for (uint64_t v = 0; v < HBINS; v++) {
+        acc += h->bin[v];
+        if (acc >= want)
+            return v;
+    }
+    return h->max; /* in the overflow: report the max as an upper bound */
+}
+
+typedef struct lat {
+    const char *trace_id;
+    char label[80];
+    uint64_t a50, a99, a999, amax, f50, f99, f999, fmax;
+    uint64_t n;
+} lat;
+
+static lat lats[32];
+static int nlats;
+static hist h_alloc, h_free;
+
+/* Churns the first `warm` pairs (fragmenting the heap), then times each free and each
+   allocation of the next `meas` pairs on their own. Returns 0 or -1. */
+static __attribute__((noinline)) int lat_loop(const bench_adapter *a, const trace *t, void **live,
+                                              size_t from, size_t to)
+{
+    void *(*al)(void *, size_t) = a->alloc;
+    void (*fr)(void *, void *) = a->free;
+    void *arg = a->arg;
+    for (size_t i = from; i < to; i++) {
+        uint32_t s = t->slot[i], n = t->size ? t->size[i] : t->lo;
+        uint64_t t0, t1, t2;
+        void *p;
+        t0 = ticks();
+        fr(arg, live[s]);
+        t1 = ticks();
+        p = al(arg, n);
+        t2 = ticks();
+        if (!p) {
+            live[s] = NULL;
+            return -1;
+        }
+        *(uint32_t *)p = (uint32_t)i;
+        live[s] = p;
+        hist_add(&h_free, t1 - t0);
+        hist_add(&h_alloc, t2 - t1);
+    }
+    return 0;
+}
+
+static uint64_t timer_overhead;
+
+static void latency(const char *key, trace *t, size_t warm, size_t meas)
+{
+    bench_adapter *a = adapter(key);
+    lat *l;
+    void **live;
+    int failed = 0;
+    if (!a || !a->available || !selected(a))
+        return;
+    if (warm + meas > t->npairs)
+        warm = t->npairs > meas ? t->npairs - meas : 0, meas = t->npairs - warm;
+    l = &lats[nlats];
+    memset(l, 0, sizeof *l);
+    l->trace_id = t->id;
+    snprintf(l->label, sizeof l->label, "%s", a->name);
+    hist_init(&h_alloc);
+    hist_init(&h_free);
+    live = scratch_get(t->live);
+    for (int r = 0; r < reps && !failed; r++) {
+        bench_cfg cfg = cfg_for(t, t->live, t->region_bytes);
+        if (a->setup(a, &cfg) != 0) {
+            failed = 1;
+            break;
+        }
+        if (fill(a, t, live, TOUCH_WORD) != 0 || pairs_word(a, t, live, 0, warm) != warm ||
+            lat_loop(a, t, live, warm, warm + meas) != 0)
+            failed = 1;
+        drain(a, live, t->live);
+        a->teardown(a);
+    }
+    if (failed) {
+        fprintf(stderr, "bench: F: %s on %s failed\n", a->name, t->id);
+        return;
+    }
+    l->n = h_alloc.n;
+    l->a50 = hist_q(&h_alloc, 0.5);
+    l->a99 = hist_q(&h_alloc, 0.99);
+    l->a999 = hist_q(&h_alloc, 0.999);
+    l->amax = h_alloc.max;
+    l->f50 = hist_q(&h_free, 0.5);
+    l->f99 = hist_q(&h_free, 0.99);
+    l->f999 = hist_q(&h_free, 0.999);
+    l->fmax = h_free.max;
+    nlats++;
+}
+
+static double tsc_per_ns;
+
+static void calibrate(void)
+{
+    double t0 = now_s(), t1;
+    uint64_t c0 = ticks(), c1, best = UINT64_MAX;
+    while ((t1 = now_s()) - t0 < 0.05)
+        ;
+    c1 = ticks();
+    tsc_per_ns = (double)(c1 - c0) / ((t1 - t0) * 1e9);
+    for (int i = 0; i < 100000; i++) { /* the cost of the timer pair itself */
+        uint64_t a = ticks(), b = ticks();
+        if (b - a < best)
+            best = b - a;
+    }
+    timer_overhead = best;
+}
+
+/* ================================================================================================
+   Output */
+
+static FILE *md;     /* results markdown (also printed to stdout) */
+static FILE *tsv;    /* for bench/chart.py */
+
+static void out(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    if (md) {
+        va_start(ap, fmt);
+        vfprintf(md, fmt, ap);
+        va_end(ap);
+    }
+}
+
+static const char *ratio(char *buf, double x, double base)
+{
+    if (isnan(x) || isnan(base) || base <= 0)
+        return "–";
+    snprintf(buf, 32, "%.2f", x / base);
+    return buf;
+}
+
+static const char *fmt_ns(char *buf, double v)
+{
+    snprintf(buf, 32, v < 10 ? "%.2f" : v < 100 ? "%.1f" : "%.0f", v);
+    return buf;
+}
+
+/* 10000000 -> "10,000,000" (one of two static buffers, so two fit in one printf). */
+static const char *count(size_t v)
+{
+    static char buf[2][32];
+    static int k;
+    char tmp[32], *o = buf[k ^= 1];
+    int n = snprintf(tmp, sizeof tmp, "%zu", v), j = 0;
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0)
+            o[j++] = ',';
+        o[j++] = tmp[i];
+    }
+    o[j] = '\0';
+    return o;
+}
+
+static const char *sec_title(const char *s)
+{
+    if (!strcmp(s, "A"))
+        return "A: 64 B churn, ns per free+alloc pair";
+    if (!strcmp(s, "B"))
+        return "B: LIFO batch of 64 B, ns per operation";
+    if (!strcmp(s, "C"))
+        return "C: 8..512 B, ns per free+alloc pair";
+    if (!strcmp(s, "D"))
+        return "D: 4..64 KiB, ns per free+alloc pair";
+    return "D2: 4..64 KiB powers of two, ns per free+alloc pair";
+}
+
+static void print_times(void)
+{
+    const char *secs[] = {"A", "B", "C", "D", "D2"};
+    out("| trace | allocator | median | min–max | × glibc | × mimalloc | × floor |\n");
+    out("|---|---|--:|--:|--:|--:|--:|\n");
+    for (size_t s = 0; s < sizeof secs / sizeof *secs; s++) {
+        const cell *g = NULL, *m = NULL, *fl = NULL;
+        for (int i = 0; i < ncells; i++) {
+            const cell *c = &cells[i];
+            if (strcmp(c->sec, secs[s]) || c->failed || !c->n || c->mode == M_BULK)
+                continue;
+            if (!strcmp(c->a->key, "glibc"))
+                g = c;
+            if (!strcmp(c->a->key, "mimalloc"))
+                m = c;
+            if (!strcmp(c->a->key, "floor"))
+                fl = c;
+        }
+        for (int i = 0; i < ncells; i++) {
+            const cell *c = &cells[i];
+            char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32];
+            double med;
+            if (strcmp(c->sec, secs[s]))
+                continue;
+            if (c->failed || !c->n) {
+                out("| %s | %s | failed | | | | |\n", c->sec, c->label);
+                continue;
+            }
+            med = cell_med(c);
+            double mn = c->ns[0], mx = c->ns[0];
+            for (int k = 1; k < c->n; k++) {
+                mn = c->ns[k] < mn ? c->ns[k] : mn;
+                mx = c->ns[k] > mx ? c->ns[k] : mx;
+            }
+            out("| %s | %s | %s | %s–%s | %s | %s | %s |\n", c->sec, c->label, fmt_ns(b1, med),
+                fmt_ns(b2, mn), fmt_ns(b3, mx), ratio(b4, med, cell_med(g)),
+                ratio(b5, med, cell_med(m)), ratio(b6, med, cell_med(fl)));
+            if (tsv)
+                fprintf(tsv, "%s\t%s\t%s\t%s\t%.4f\t%.4f\t%.4f\n", c->sec, sec_title(c->sec),
+                        c->label, c->a->family, med, mn, mx);
+        }
+    }
+}
+
+static const foot *find_foot(const char *tid, const char *label)
+{
+    for (int i = 0; i < nfoots; i++)
+        if (!strcmp(foots[i].trace_id, tid) && !strcmp(foots[i].label, label) &&
+            !foots[i].failed)
+            return &foots[i];
+    return NULL;
+}
+
+static void print_foot(void)
+{
+    out("| trace | allocator | measure | bytes | peak live bytes | footprint |\n");
+    out("|---|---|---|--:|--:|--:|\n");
+    for (int i = 0; i < nfoots; i++) {
+        const foot *f = &foots[i];
+        if (f->failed) {
+            out("| %s | %s | %s | failed | | |\n", f->trace_id, f->label,
+                f->region ? "smallest region" : "peak RSS growth");
+            continue;
+        }
+        out("| %s | %s | %s | %s | %s | **%.3f** |\n", f->trace_id, f->label,
+            f->region ? "smallest region" : "peak RSS growth", count(f->bytes), count(f->peak_live),
+            (double)f->bytes / (double)f->peak_live);
+        if (tsv)
+            fprintf(tsv, "E-%s\tE: footprint on trace %s, bytes per live byte\t%s\t%s\t%.4f\t%.4f\t%.4f\n",
+                    f->trace_id, f->trace_id, f->label, f->family,
+                    (double)f->bytes / (double)f->peak_live, NAN, NAN);
+    }
+}
+
+static void print_lat(void)
+{
+    out("| trace | allocator | alloc p50 | p99 | p99.9 | max | free p50 | p99 | p99.9 | max |\n");
+    out("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    for (int i = 0; i < nlats; i++) {
+        const lat *l = &lats[i];
+        out("| %s | %s | %llu | %llu | %llu | %llu | %llu | %llu | %llu | %llu |\n", l->trace_id,
+            l->label, (unsigned long long)l->a50, (unsigned long long)l->a99,
+            (unsigned long long)l->a999, (unsigned long long)l->amax, (unsigned long long)l->f50,
+            (unsigned long long)l->f99, (unsigned long long)l->f999, (unsigned long long)l->fmax);
+    }
+}
+
+/* ---- targets ---- */
+
+static double instr_a_pair = NAN; /* from --instr-tsv: slab.h cache instructions per A pair */
+
+static void target(const char *what, double v, const char *op, double limit, const char *unit)
+{
+    int met = isnan(v) ? -1 : !strcmp(op, "<=") ? v <= limit : v >= limit;
+    char buf[32] = "not measured";
+    if (!isnan(v))
+        snprintf(buf, sizeof buf, "%.2f%s", v, unit);
+    out("| %s | %s | %s %.2f%s | %s |\n", what, buf, op, limit, unit,
+        met < 0 ? "–" : met ? "**met**" : "not met");
+}
+
+static void print_targets(void)
+{
+    double a_slab = cell_med(find_cell("A", "slab-cache", M_PAIRS, 0));
+    double a_floor = cell_med(find_cell("A", "floor", M_PAIRS, 0));
+    double a_mi = cell_med(find_cell("A", "mimalloc", M_PAIRS, 0));
+    double b_slab = cell_med(find_cell("B", "slab-cache", M_LIFO, 0));
+    double b_floor = cell_med(find_cell("B", "floor", M_LIFO, 0));
+    double b16 = cell_med(find_cell("B", "slab-cache", M_BULK, 16));
+    double b64 = cell_med(find_cell("B", "slab-cache", M_BULK, 64));
+    double c_km = cell_med(find_cell("C", "slab-kmalloc", M_PAIRS, 0));
+    double c_mi = cell_med(find_cell("C", "mimalloc", M_PAIRS, 0));
+    double c_g = cell_med(find_cell("C", "glibc", M_PAIRS, 0));
+    double d_vm = cell_med(find_cell("D", "slab-vmalloc", M_PAIRS, 0));
+    double d_mi = cell_med(find_cell("D", "mimalloc", M_PAIRS, 0));
+    const foot *ec = find_foot("C", "slab.h kmalloc"), *ed = find_foot("D", "slab.h vmalloc");
+    out("| target (issue 6) | measured | limit | status |\n|---|--:|--:|---|\n");
+    target("A: slab.h cache vs free list (time)", a_slab / a_floor, "<=", 1.5, "x");
+    target("A: slab.h cache vs mimalloc (time)", a_slab / a_mi, "<=", 0.6, "x");
+    target("A: slab.h cache instructions per pair (make bench-instr)", instr_a_pair, "<=", 30, "");
+    target("B: slab.h cache LIFO vs free list (time)", b_slab / b_floor, "<=", 1.3, "x");
+    target("B: single calls vs bulk 16 (speed-up)", b_slab / b16, ">=", 1.5, "x");
+    target("B: single calls vs bulk 64 (speed-up)", b_slab / b64, ">=", 1.5, "x");
+    target("C: slab.h kmalloc vs mimalloc (time)", c_km / c_mi, "<=", 0.8, "x");
+    target("C: slab.h kmalloc vs glibc (time)", c_km / c_g, "<=", 0.25, "x");
+    target("D: slab.h vmalloc vs mimalloc (time)", d_vm / d_mi, "<=", 1.0, "x");
+    target("E: footprint of trace C (kmalloc)",
+           ec ? (double)ec->bytes / (double)ec->peak_live : NAN, "<=", 1.25, "");
+    target("E: footprint of trace D (vmalloc)",
+           ed ? (double)ed->bytes / (double)ed->peak_live : NAN, "<=", 1.15, "");
+}
+
+static void print_variants(void)
+{
+    const char *secs[] = {"A", "C"};
+    const char *keys[][3] = {{"slab-cache", "slab-cache-debug", "slab-cache-harden"},
+                             {"slab-kmalloc", "slab-kmalloc-debug", "slab-kmalloc-harden"}};
+    out("| trace | path | release ns | SLAB_DEBUG=1 ns | × release | SLAB_HARDEN=1 ns | × release |\n");
+    out("|---|---|--:|--:|--:|--:|--:|\n");
+    for (int s = 0; s < 2; s++)
+        for (int k = 0; k < 2; k++) {
+            double r = cell_med(find_cell(secs[s], keys[k][0], M_PAIRS, 0));
+            double d = cell_med(find_cell(secs[s], keys[k][1], M_PAIRS, 0));
+            double h = cell_med(find_cell(secs[s], keys[k][2], M_PAIRS, 0));
+            char b1[32], b2[32], b3[32], b4[32], b5[32];
+            if (isnan(r) || (isnan(d) && isnan(h)))
+                continue;
+            out("| %s | %s | %s | %s | %s | %s | %s |\n", secs[s], k ? "kmalloc" : "cache",
+                fmt_ns(b1, r), isnan(d) ? "–" : fmt_ns(b2, d), ratio(b3, d, r),
+                isnan(h) ? "–" : fmt_ns(b4, h), ratio(b5, h, r));
+        }
+}
+
+/* ================================================================================================
+   bench-instr: one callgrind dump per cell */
+
+static void instr_cell(const char *sec, bench_adapter *a, int mode, size_t batch, trace *t,
+                       size_t warm, size_t meas)
+{
+    char label[160];
+    bench_cfg cfg;
+    void **live;
+    size_t ops;
+    int ok = 1;
+    if (!a || !a->available || !selected(a) || (mode == M_BULK && !a->alloc_bulk))
+        return;
+    if (mode != M_BULK && (a->kind & BK_FIXED) && !(a->kind & BK_GENERIC) && t &&
+        t->lo != t->hi)
+        return;
+    cfg = cfg_for(t, t ? t->live : B_N, t ? t->region_bytes : 64 * MiB);
+    live = scratch_get(t ? t->live : B_N);
+    if (a->setup(a, &cfg) != 0)
+        return;
+    if (mode == M_PAIRS) {
+        ops = meas;
+        ok = fill(a, t, live, TOUCH_WORD) == 0 && pairs_word(a, t, live, 0, warm) == warm;
+#if HAVE_CALLGRIND
+        CALLGRIND_ZERO_STATS;
+#endif
+        ok = ok && pairs_word(a, t, live, warm, warm + meas) == warm + meas;
+#if HAVE_CALLGRIND
+        snprintf(label, sizeof label, "bench:%s:%s:%d:%zu:%zu", sec, a->key, mode, batch, ops);
+        CALLGRIND_DUMP_STATS_AT(label);
+#endif
+        drain(a, live, t->live);
+    } else {
+        /* warm: one round; measured: meas rounds */
+        ops = 2 * B_N * meas;
+        ok = (mode == M_LIFO ? lifo_loop(a, live, B_N, 1) : bulk_loop(a, live, B_N, 1, batch)) ==
+             0;
+#if HAVE_CALLGRIND
+        CALLGRIND_ZERO_STATS;
+#endif
+        ok = ok && (mode == M_LIFO ? lifo_loop(a, live, B_N, meas)
+                                   : bulk_loop(a, live, B_N, meas, batch)) == 0;
+#if HAVE_CALLGRIND
+        snprintf(label, sizeof label, "bench:%s:%s:%d:%zu:%zu", sec, a->key, mode, batch, ops);
+        CALLGRIND_DUMP_STATS_AT(label);
+#endif
+    }
+    a->teardown(a);
+    (void)label;
+    fprintf(stderr, "bench-instr: %s %s %s\n", sec, a->name, ok ? "done" : "FAILED");
+}
+
+static int instr_main(void)
+{
+    static const char *pair_keys[] = {"empty", "floor", "slab-cache", "slab-cache-debug",
+                                      "slab-cache-harden", "slab-kmalloc", "slab-kmalloc-debug",
+                                      "slab-kmalloc-harden", "glibc", "jemalloc", "mimalloc"};
+    static const char *d_keys[] = {"empty", "slab-vmalloc", "glibc", "jemalloc", "mimalloc"};
+    static const char *d2_keys[] = {"empty", "slab-pages", "slab-vmalloc", "glibc", "jemalloc",
+                                    "mimalloc"};
+    static const char *b_keys[] = {"empty", "floor", "slab-cache", "glibc", "jemalloc",
+                                   "mimalloc"};
+    if (!HAVE_CALLGRIND || !RUNNING_ON_VALGRIND)
+        die("--instr runs under valgrind --tool=callgrind (make bench-instr)");
+    /* Instruction counts are exact: short traces suffice. Debug builds get fewer pairs. */
+    T_A.npairs = 400000;
+    T_C.npairs = 400000;
+    T_D.npairs = T_D2.npairs = 50000;
+    trace_gen(&T_A, 0xA11CE001u);
+    trace_gen(&T_C, 0xC0FFEE03u);
+    trace_gen(&T_D, 0xD00D0004u);
+    trace_gen(&T_D2, 0xD00D0005u);
+    for (size_t i = 0; i < sizeof pair_keys / sizeof *pair_keys; i++)
+        instr_cell("A", adapter(pair_keys[i]), M_PAIRS, 0, &T_A, 100000,
+                   strstr(pair_keys[i], "debug") ? 50000 : 300000);
+    for (size_t i = 0; i < sizeof pair_keys / sizeof *pair_keys; i++)
+        instr_cell("C", adapter(pair_keys[i]), M_PAIRS, 0, &T_C, 100000,
+                   strstr(pair_keys[i], "debug") ? 50000 : 300000);
+    for (size_t i = 0; i < sizeof b_keys / sizeof *b_keys; i++)
+        instr_cell("B", adapter(b_keys[i]), M_LIFO, 0, NULL, 0, 2);
+    instr_cell("B", adapter("empty"), M_BULK, 16, NULL, 0, 2);
+    instr_cell("B", adapter("slab-cache"), M_BULK, 16, NULL, 0, 2);
+    instr_cell("B", adapter("empty"), M_BULK, 64, NULL, 0, 2);
+    instr_cell("B", adapter("slab-cache"), M_BULK, 64, NULL, 0, 2);
+    for (size_t i = 0; i < sizeof d_keys / sizeof *d_keys; i++)
+        instr_cell("D", adapter(d_keys[i]), M_PAIRS, 0, &T_D, 10000, 40000);
+    for (size_t i = 0; i < sizeof d2_keys / sizeof *d2_keys; i++)
+        instr_cell("D2", adapter(d2_keys[i]), M_PAIRS, 0, &T_D2, 10000, 40000);
+    return 0;
+}
+
+typedef struct icell {
+    char sec[8], key[40];
+    int mode;
+    size_t batch, ops;
+    double ir;
+} icell;
+
+static int icmp_order(const char *key)
+{
+    static const char *order[] = {"floor", "slab-cache", "slab-cache-debug", "slab-cache-harden",
+                                  "slab-kmalloc", "slab-kmalloc-debug", "slab-kmalloc-harden",
+                                  "slab-vmalloc", "slab-pages", "glibc", "jemalloc", "mimalloc"};
+    for (int i = 0; i < (int)(sizeof order / sizeof *order); i++)
+        if (!strcmp(order[i], key))
+            return i;
+    return 99;
+}
+
+/* --instr-report DIR OUT.md OUT.tsv: the table of the dumps callgrind wrote into DIR. */
+static int instr_report(const char *dir, const char *out_md, const char *out_tsv)
+{
+    icell ic[128];
+    int n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    FILE *fo, *ft;
+    const char *secs[] = {"A", "B", "C", "D", "D2"};
+    if (!d)
+        die("cannot open %s", dir);
+    while ((e = readdir(d)) != NULL && n < 128) {
+        char path[8192], line[1024];
+        FILE *fp;
+        icell c;
+        int have_label = 0, have_ir = 0;
+        if (strncmp(e->d_name, "callgrind.out", 13))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (!(fp = fopen(path, "r")))
+            continue;
+        memset(&c, 0, sizeof c);
+        while (fgets(line, sizeof line, fp)) {
+            char *p = strstr(line, "bench:");
+            if (!strncmp(line, "desc: Trigger:", 14) && p &&
+                sscanf(p, "bench:%7[^:]:%39[^:]:%d:%zu:%zu", c.sec, c.key, &c.mode, &c.batch,
+                       &c.ops) == 5)
+                have_label = 1;
+            if (!strncmp(line, "summary:", 8) || !strncmp(line, "totals:", 7)) {
+                c.ir = strtod(strchr(line, ':') + 1, NULL);
+                have_ir = 1;
+            }
+        }
+        fclose(fp);
+        if (have_label && have_ir && c.ops)
+            ic[n++] = c;
+    }
+    closedir(d);
+    if (!n)
+        die("no bench dumps in %s", dir);
+    fo = fopen(out_md, "w");
+    ft = fopen(out_tsv, "w");
+    if (!fo || !ft)
+        die("cannot write %s / %s", out_md, out_tsv);
+    md = fo;
+    out("# slab.h: instructions per operation (`make bench-instr`)\n\n");
+    out("Instructions executed (callgrind `Ir`) per operation in the measured part of each cell, "
+        "after warm-up, with the harness's own cost (an empty adapter running the same loop: "
+        "trace reads, the two indirect calls, the store into the object) subtracted, so the "
+        "figure is the allocator's own, its adapter's call included. "
+        "A, C, D: per free+alloc pair (A: 10,000 live 64 B objects, 300k random pairs after 100k "
+        "of warm-up; C: 50,000 live, 8..512 B, the same; debug builds 50k pairs; D: 1,000 live, "
+        "4..64 KiB, 40k pairs after 10k); B: per operation "
+        "(100,000 x 64 B allocated, then freed in reverse, 2 rounds); bulk: per object. "
+        "Build: %s.\n\n", BENCH_CFLAGS_STR);
+    out("| trace | allocator | instructions per op | raw (with harness) | harness (empty adapter) |\n");
+    out("|---|---|--:|--:|--:|\n");
+    for (size_t s = 0; s < sizeof secs / sizeof *secs; s++)
+        for (int mode = M_PAIRS; mode <= M_BULK; mode++)
+            for (int pass = 0; pass < 100; pass++) /* rows in a fixed order */
+                for (int i = 0; i < n; i++) {
+                    const icell *c = &ic[i];
+                    double base = NAN, raw, net;
+                    char name[96];
+                    if (strcmp(c->sec, secs[s]) || c->mode != mode ||
+                        !strcmp(c->key, "empty") || icmp_order(c->key) != pass)
+                        continue;
+                    for (int j = 0; j < n; j++)
+                        if (!strcmp(ic[j].sec, c->sec) && ic[j].mode == c->mode &&
+                            ic[j].batch == c->batch && !strcmp(ic[j].key, "empty"))
+                            base = ic[j].ir / (double)ic[j].ops;
+                    raw = c->ir / (double)c->ops;
+                    net = raw - base;
+                    bench_adapter *a = adapter(c->key);
+                    if (mode == M_BULK)
+                        snprintf(name, sizeof name, "%s, bulk %zu", a ? a->name : c->key,
+                                 c->batch);
+                    else
+                        snprintf(name, sizeof name, "%s%s", a ? a->name : c->key,
+                                 mode == M_LIFO ? ", single calls" : "");
+                    out("| %s | %s | **%.1f** | %.1f | %.1f |\n", c->sec, name, net, raw, base);
+                    fprintf(ft, "%s\t%s\t%d\t%zu\t%.2f\n", c->sec, c->key, c->mode, c->batch,
+                            net);
+                }
+    out("\nTarget A (issue 6): at most 30 instructions per pair for the cache path; the issue's "
+        "reference figures through a function-pointer harness: free list about 10, mimalloc "
+        "about 60, glibc about 130.\n");
+    fclose(fo);
+    fclose(ft);
+    md = NULL;
+    return 0;
+}
+
+static void read_instr_tsv(const char *path)
+{
+    char sec[8], key[40];
+    int mode;
+    size_t batch;
+    double v;
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return;
+    while (fscanf(fp, "%7s %39s %d %zu %lf", sec, key, &mode, &batch, &v) == 5)
+        if (!strcmp(sec, "A") && !strcmp(key, "slab-cache") && mode == M_PAIRS)
+            instr_a_pair = v;
+    fclose(fp);
+}
+
+/* ================================================================================================
+   main */
+
+static void usage(int code)
+{
+    fprintf(code ? stderr : stdout,
+            "usage: bench [--quick] [--scale F] [--reps N] [--only KEY,KEY] [--sections ABCDEF]\n"
+            "             [--md FILE] [--tsv FILE] [--instr-tsv FILE] [--same-code LIST] [--commit ID]\n"
+            "       bench --instr              (under valgrind --tool=callgrind)\n"
+            "       bench --instr-report DIR OUT.md OUT.tsv\n"
+            "Sections: A B C D (D and D2) E F. Keys for --only: floor, slab-cache, "
+            "slab-kmalloc, slab-vmalloc,\n"
+            "slab-pages, slab-cache-debug, slab-kmalloc-debug, slab-cache-harden, "
+            "slab-kmalloc-harden, glibc,\njemalloc, mimalloc. See bench/README.md.\n");
+    exit(code);
+}
+
+int main(int argc, char **argv)
+{
+    const char *md_path = NULL, *tsv_path = NULL, *sections = "ABCDEF", *instr_tsv = NULL,
+               *same_code = "";
+    int quick = 0, mode_instr = 0;
+    double t_start = now_s();
+    ssize_t len;
+
+    /* jemalloc's libjemalloc.so.2 uses initial-exec TLS; dlopen needs static TLS room that
+       glibc reserves only when asked: re-execute once with the tunable raised. */
+    if (!getenv("BENCH_TLS_SET") && !RUNNING_ON_VALGRIND) {
+        const char *old = getenv("GLIBC_TUNABLES");
+        char buf[1024];
+        snprintf(buf, sizeof buf, "%s%sglibc.rtld.optional_static_tls=65536", old ? old : "",
+                 old ? ":" : "");
+        setenv("GLIBC_TUNABLES", buf, 1);
+        setenv("BENCH_TLS_SET", "1", 1);
+        execv("/proc/self/exe", argv);
+        /* no re-exec: go on; jemalloc may then be skipped */
+    }
+    len = readlink("/proc/self/exe", self_path, sizeof self_path - 1);
+    if (len > 0)
+        self_path[len] = '\0';
+
+    bench_register_sys(&reg);
+    bench_register_slab_rel(&reg);
+    bench_register_slab_dbg(&reg);
+    bench_register_slab_hard(&reg);
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(0);
+        } else if (!strcmp(a, "--quick")) {
+            quick = 1;
+        } else if (!strcmp(a, "--scale") && i + 1 < argc) {
+            scale = atof(argv[++i]);
+        } else if (!strcmp(a, "--reps") && i + 1 < argc) {
+            reps = atoi(argv[++i]);
+            if (reps < 1 || reps > MAXREP)
+                usage(2);
+        } else if (!strcmp(a, "--only") && i + 1 < argc) {
+            only = argv[++i];
+        } else if (!strcmp(a, "--sections") && i + 1 < argc) {
+            sections = argv[++i];
+        } else if (!strcmp(a, "--md") && i + 1 < argc) {
+            md_path = argv[++i];
+        } else if (!strcmp(a, "--tsv") && i + 1 < argc) {
+            tsv_path = argv[++i];
+        } else if (!strcmp(a, "--instr-tsv") && i + 1 < argc) {
+            instr_tsv = argv[++i];
+        } else if (!strcmp(a, "--same-code") && i + 1 < argc) {
+            same_code = argv[++i];
+        } else if (!strcmp(a, "--commit") && i + 1 < argc) {
+            commit = argv[++i];
+        } else if (!strcmp(a, "--instr")) {
+            mode_instr = 1;
+        } else if (!strcmp(a, "--instr-report") && i + 3 < argc) {
+            return instr_report(argv[i + 1], argv[i + 2], argv[i + 3]);
+        } else if (!strcmp(a, "--footprint-child") && i + 2 < argc) {
+            if (scale != 1.0)
+                scale_traces(scale);
+            return footprint_child(argv[i + 1], argv[i + 2]);
+        } else {
+            usage(2);
+        }
+    }
+    if (mode_instr)
+        return instr_main();
+    if (quick && scale == 1.0)
+        scale = 0.1;
+    if (scale != 1.0)
+        scale_traces(scale);
+
+    calibrate();
+    fprintf(stderr, "bench: generating traces ...");
+    trace_gen(&T_A, 0x5EED0000u + 'A' * 131u + 1);
+    trace_gen(&T_C, 0x5EED0000u + 'C' * 131u + 1);
+    trace_gen(&T_D, 0x5EED0000u + 'D' * 131u + 1);
+    trace_gen(&T_D2, 0x5EED0000u + 'D' * 131u + 2);
+    fprintf(stderr, " done\n");
+    for (int i = 0; i < reg.n; i++)
+        if (!reg.a[i]->available)
+            fprintf(stderr, "bench: %s: %s\n", reg.a[i]->name, reg.a[i]->note);
+
+    if (strchr(sections, 'A')) {
+        int first = ncells;
+        const char *keys[] = {"floor", "slab-cache", "slab-kmalloc", "slab-cache-debug",
+                              "slab-cache-harden", "glibc", "jemalloc", "mimalloc"};
+        for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+            add_cell("A", keys[i], M_PAIRS, 0, &T_A);
+        run_section(first, "A (64 B churn)");
+    }
+    if (strchr(sections, 'B')) {
+        int first = ncells;
+        const char *keys[] = {"floor", "slab-cache", "glibc", "jemalloc", "mimalloc"};
+        for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+            add_cell("B", keys[i], M_LIFO, 0, NULL);
+        add_cell("B", "slab-cache", M_BULK, 16, NULL);
+        add_cell("B", "slab-cache", M_BULK, 64, NULL);
+        run_section(first, "B (LIFO batch)");
+    }
+    if (strchr(sections, 'C')) {
+        int first = ncells;
+        const char *keys[] = {"slab-kmalloc", "slab-kmalloc-debug", "slab-kmalloc-harden",
+                              "glibc", "jemalloc", "mimalloc"};
+        for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+            add_cell("C", keys[i], M_PAIRS, 0, &T_C);
+        run_section(first, "C (8..512 B)");
+    }
+    if (strchr(sections, 'D')) {
+        int first = ncells;
+        const char *keys[] = {"slab-vmalloc", "glibc", "jemalloc", "mimalloc"};
+        for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+            add_cell("D", keys[i], M_PAIRS, 0, &T_D);
+        run_section(first, "D (4..64 KiB)");
+        first = ncells;
+        const char *keys2[] = {"slab-pages", "slab-vmalloc", "glibc", "jemalloc", "mimalloc"};
+        for (size_t i = 0; i < sizeof keys2 / sizeof *keys2; i++)
+            add_cell("D2", keys2[i], M_PAIRS, 0, &T_D2);
+        run_section(first, "D2 (4..64 KiB, powers of two)");
+    }
+    if (strchr(sections, 'E')) {
+        footprint_region("slab-kmalloc", &T_C);
+        footprint_rss("glibc", &T_C);
+        footprint_rss("jemalloc", &T_C);
+        footprint_rss("mimalloc", &T_C);
+        footprint_region("slab-vmalloc", &T_D);
+        footprint_rss("glibc", &T_D);
+        footprint_rss("jemalloc", &T_D);
+        footprint_rss("mimalloc", &T_D);
+        footprint_region("slab-pages", &T_D2);
+        footprint_region("slab-vmalloc", &T_D2);
+        footprint_rss("glibc", &T_D2);
+        footprint_rss("jemalloc", &T_D2);
+        footprint_rss("mimalloc", &T_D2);
+    }
+    if (strchr(sections, 'F')) {
+        double t0 = now_s();
+        size_t wa = T_A.npairs / 5, ma = T_A.npairs / 10, wc = T_C.npairs / 5,
+               mc = T_C.npairs / 10, wd = T_D.npairs / 5, mdd = T_D.npairs / 5;
+        fprintf(stderr, "bench: F (latency) ...");
+        fflush(stderr);
+        const char *ka[] = {"empty", "floor", "slab-cache", "slab-kmalloc", "glibc", "jemalloc",
+                            "mimalloc"};
+        for (size_t i = 0; i < sizeof ka / sizeof *ka; i++)
+            latency(ka[i], &T_A, wa, ma);
+        const char *kc[] = {"slab-kmalloc", "glibc", "jemalloc", "mimalloc"};
+        for (size_t i = 0; i < sizeof kc / sizeof *kc; i++)
+            latency(kc[i], &T_C, wc, mc);
+        const char *kd[] = {"slab-vmalloc", "glibc", "jemalloc", "mimalloc"};
+        for (size_t i = 0; i < sizeof kd / sizeof *kd; i++)
+            latency(kd[i], &T_D, wd, mdd);
+        latency("slab-pages", &T_D2, wd, mdd);
+        fprintf(stderr, " %.1f s\n", now_s() - t0);
+    }
+    if (instr_tsv)
+        read_instr_tsv(instr_tsv);
+
+    /* ---- report ---- */
+    if (md_path && !(md = fopen(md_path, "w")))
+        die("cannot write %s", md_path);
+    if (tsv_path && !(tsv = fopen(tsv_path, "w")))
+        die("cannot write %s", tsv_path);
+    {
+        char cpu[128] = "?", line[256];
+        FILE *fp = fopen("/proc/cpuinfo", "r");
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        time_t now = time(NULL);
+        char date[32];
+        strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
+        while (fp && fgets(line, sizeof line, fp))
+            if (!strncmp(line, "model name", 10)) {
+                char *p = strchr(line, ':');
+                if (p) {
+                    snprintf(cpu, sizeof cpu, "%s", p + 2);
+                    cpu[strcspn(cpu, "\n")] = '\0';
+                }
+                break;
+            }
+        if (fp)
+            fclose(fp);
+        out("# slab.h benchmarks%s\n\n", quick || scale != 1.0 ? " (short run: traces scaled)" : "");
+        out("`make bench%s` on %s: %s, %ld cores; gcc %s, `%s`; slab.h %s (commit %s); %s. "
+            "Scale %g, %d runs per cell after one warm-up run, the allocators of a section "
+            "interleaved; time is the median, with the min–max of the runs; ratios are of "
+            "medians. Every allocator is called through the same function-pointer adapter "
+            "(bench/bench.h); jemalloc and mimalloc are Debian's, loaded with dlopen so that "
+            "the process's own malloc stays glibc's.\n\n",
+            quick ? " BENCH_QUICK=1" : "", date, cpu, ncpu, __VERSION__, BENCH_CFLAGS_STR,
+            bench_slab_version(), commit, bench_sys_versions(), scale, reps);
+        for (int i = 0; i < reg.n; i++)
+            if (!reg.a[i]->available)
+                out("- %s: %s\n", reg.a[i]->name, reg.a[i]->note);
+        if (*same_code)
+            out("- Variants whose code is identical to the release build (their macro changes "
+                "nothing in this slab.h yet): %s.\n", same_code);
+        out("\n");
+    }
+    if (ncells) {
+        out("## Time (A–D)\n\n");
+        out("A: 10,000 live 64 B objects, %s random free+alloc pairs. ", count(T_A.npairs));
+        out("B: %s x 64 B allocated then freed in reverse, %zu rounds (per operation: one "
+            "alloc or one free; bulk: per object). ", count(B_N), B_ROUNDS);
+        out("C: 50,000 live, uniform 8..512 B, %s pairs. D: 1,000 live, uniform 4..64 KiB, "
+            "%s pairs; D2: the same with powers of two (4, 8, 16, 32, 64 KiB), for "
+            "`slab_pages_alloc`. Each allocated object gets one 4-byte store. The SLAB_DEBUG=1 "
+            "rows time the first tenth of their trace (the whole would take minutes).\n\n",
+            count(T_C.npairs), count(T_D.npairs));
+        print_times();
+        out("\n");
+    }
+    if (nfoots) {
+        out("## E: footprint\n\n");
+        out("slab.h: the smallest region (4 KiB steps, a fresh heap per trial, heap metadata "
+            "included) on which the whole trace completes, over the trace's peak live bytes. "
+            "System allocators: growth of peak RSS (VmHWM, reset through clear_refs) during the "
+            "trace in a fresh process, every page of every object touched, over peak live "
+            "bytes.\n\n");
+        print_foot();
+        out("\n");
+    }
+    if (nlats) {
+        out("## F: latency (TSC ticks per operation)\n\n");
+        out("After filling and churning part of the trace (the heap fragmented), each free and "
+            "each allocation of the next pairs is timed on its own with `lfence; rdtsc; lfence`; "
+            "%d runs pooled. TSC: %.2f ticks per ns; the timer pair alone costs %llu ticks "
+            "(included below; the empty adapter row adds the indirect call). ",
+            reps, tsc_per_ns, (unsigned long long)timer_overhead);
+        out("Timed pairs per run: A %s, C %s, ", count(T_A.npairs / 10), count(T_C.npairs / 10));
+        out("D and D2 %s. The maximum includes interrupts and page faults of this shared "
+            "machine.\n\n", count(T_D.npairs / 5));
+        print_lat();
+        out("\n");
+    }
+    if (ncells) {
+        out("## Debug and hardened builds\n\n");
+        out("The same slab.h compiled with `-DSLAB_DEBUG=1` and with `-DSLAB_HARDEN=1` (separate "
+            "translation units, linked into the same harness).\n\n");
+        print_variants();
+        out("\n");
+    }
+    if (ncells || nfoots) {
+        out("## Targets\n\n");
+        print_targets();
+        out("\n");
+    }
+    out("Run time: %.0f s.\n", now_s() - t_start);
+    if (md)
+        fclose(md);
+    if (tsv)
+        fclose(tsv);
+    return 0;
+}

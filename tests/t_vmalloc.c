@@ -1,0 +1,450 @@
+/* t_vmalloc.c - the large-object path (issue 3): vmalloc sized exactly (the buddy block's tail
+   pages go back at once), coalescing on free, zeroing of reused pages, kvmalloc's choice of
+   path, kvrealloc moving between the paths, growing in place or moving when blocked, and
+   vmalloc without memory. */
+
+/* The free blocks of every order, as a heap's figures give them. */
+static int tv_same_blocks(const slab_heapinfo *a, const slab_heapinfo *b)
+{
+    unsigned k;
+    for (k = 0; k < SLAB_MAX_ORDERS; k++)
+        if (a->free_blocks[k] != b->free_blocks[k])
+            return 0;
+    return a->largest_free == b->largest_free && a->pages_free == b->pages_free;
+}
+
+/* n pages + 1 byte take n + 1 pages, exactly; the rest of the buddy block is free at once. */
+static void t_vmalloc_exact(void)
+{
+    tu_region r;
+    size_t ps = 4096, size = tu_exact_size(64, ps), n;
+    slab_heap *h;
+    slab_heapinfo h0, hi;
+    unsigned char *p;
+    unsigned k;
+    REQUIRE(size != 0);
+    h = tu_heap(&r, size, 0, ps);
+    REQUIRE(h != NULL);
+    h0 = tu_hinfo(h);
+    CHECK(h0.pages_total == 64 && h0.free_blocks[6] == 1 && h0.largest_free == 64);
+
+    /* 5 pages: an 8-page block whose 3 tail pages (one of 2, one of 1) are free again */
+    p = (unsigned char *)slab_vmalloc(h, 5 * ps);
+    REQUIRE(p != NULL);
+    hi = tu_hinfo(h);
+    CHECK(hi.large_pages == 5 && hi.pages_free == 59);
+    for (k = 0; k < SLAB_MAX_ORDERS; k++)
+        CHECK(hi.free_blocks[k] == (k == 0 || k == 1 || k == 3 || k == 4 || k == 5 ? 1u : 0u));
+    CHECK(slab_ksize(h, p) == 5 * ps);
+    memset(p, 0x3c, 5 * ps);
+    CHECK(tu_heap_ok(h, 0, size));
+    slab_vfree(h, p);
+    hi = tu_hinfo(h);
+    CHECK(tu_heapinfo_eq(&hi, &h0)); /* coalesced back to one block of 64 */
+
+    for (n = 0; n <= 40; n++) {
+        size_t want = n + 1;
+        p = (unsigned char *)slab_vmalloc(h, n * ps + 1);
+        CHECK(p != NULL);
+        if (p == NULL)
+            continue;
+        hi = tu_hinfo(h);
+        CHECK(hi.large_pages == want && hi.pages_free == 64 - want);
+        CHECK(slab_ksize(h, p) == want * ps && tu_aligned(p, ps) && tu_inside(&r, p, want * ps));
+        p[0] = 1;
+        p[want * ps - 1] = 2;
+        CHECK(slab_heap_check(h) == 0);
+        slab_vfree(h, p);
+        hi = tu_hinfo(h);
+        CHECK(tu_heapinfo_eq(&hi, &h0));
+        if (n == 0)
+            continue;
+        p = (unsigned char *)slab_vmalloc(h, n * ps); /* a whole number of pages: no extra */
+        CHECK(p != NULL);
+        if (p == NULL)
+            continue;
+        CHECK(tu_hinfo(h).large_pages == n && slab_ksize(h, p) == n * ps);
+        slab_vfree(h, p);
+    }
+    /* the whole heap in one block, and not a page more */
+    p = (unsigned char *)slab_vmalloc(h, 64 * ps);
+    CHECK(p != NULL && tu_hinfo(h).pages_free == 0);
+    slab_vfree(h, p);
+    CHECK(tu_quiet());
+    {
+        tu_watch w;
+        memset(&w, 0, sizeof w);
+        w.h = h;
+        tu_watch_take(&w);
+        CHECK(slab_vmalloc(h, 64 * ps + 1) == NULL);
+        CHECK(tu_watch_oom(&w));
+    }
+    CHECK(tu_heap_ok(h, 0, size));
+    slab_heap_destroy(h);
+    tu_region_free(&r);
+}
+
+/* Many runs of random lengths, freed in random order: each free coalesces, and the heap ends
+   with the free blocks of a fresh one. Runs never overlap and keep their bytes. */
+static void t_vmalloc_coalesce(void)
+{
+    static const uint64_t seeds[] = {1, 2, 3};
+    size_t si;
+    for (si = 0; si < 3; si++) {
+        tu_region r;
+        size_t ps = si == 2 ? 256 : 4096, size = (size_t)(si == 1 ? 3 : 1) << 20, n = 0, i;
+        slab_heap *h = tu_heap(&r, size, si, ps);
+        slab_heapinfo h0;
+        void *p[200];
+        size_t len[200], pages = 0;
+        uint32_t id[200];
+        tu_iv iv[200];
+        tu_rng g;
+        CHECK(h != NULL);
+        if (h == NULL)
+            continue;
+        g.s = seeds[si];
+        h0 = tu_hinfo(h);
+        while (n < 200) {
+            size_t want = 1 + tu_below(&g, 9) * ps + tu_below(&g, ps);
+            void *q = slab_vmalloc(h, want);
+            if (q == NULL) {
+                CHECK(tu_rep(h, SLAB_ERR_NOMEM));
+                break;
+            }
+            len[n] = slab_ksize(h, q);
+            CHECK(len[n] == (want + ps - 1) / ps * ps);
+            pages += len[n] / ps;
+            id[n] = (uint32_t)n;
+            tu_fill(q, len[n], id[n]);
+            iv[n].lo = (uintptr_t)q;
+            iv[n].len = len[n];
+            p[n++] = q;
+        }
+        CHECK(n > 10);
+        CHECK(tu_hinfo(h).large_pages == pages);
+        CHECK(tu_heap_ok(h, 0, size));
+        for (i = 0; i < n; i++)
+            CHECK(tu_verify(p[i], len[i], id[i]));
+        CHECK(tu_iv_disjoint(iv, n));
+        while (n > 0) {
+            size_t k = tu_below(&g, n);
+            CHECK(tu_verify(p[k], len[k], id[k]));
+            slab_vfree(h, p[k]);
+            n--;
+            p[k] = p[n];
+            len[k] = len[n];
+            id[k] = id[n];
+            if (n % 16 == 0)
+                CHECK(slab_heap_check(h) == 0);
+        }
+        {
+            slab_heapinfo hi = tu_hinfo(h);
+            CHECK(tv_same_blocks(&hi, &h0));
+            CHECK(hi.large_pages == 0);
+        }
+        CHECK(tu_quiet());
+        slab_heap_destroy(h);
+        tu_region_free(&r);
+    }
+}
+
+/* vzalloc and kvzalloc zero the whole block even where it was used before. */
+static void t_vmalloc_zero(void)
+{
+    tu_region r;
+    size_t ps = 4096, size = (size_t)1 << 20, n;
+    slab_heap *h = tu_heap(&r, size, 0, ps);
+    REQUIRE(h != NULL);
+    for (n = 1; n <= 9; n++) {
+        unsigned char *p = (unsigned char *)slab_vmalloc(h, n * ps - 7), *q;
+        REQUIRE(p != NULL);
+        CHECK(slab_ksize(h, p) == n * ps); /* the whole pages are usable */
+        memset(p, 0xee, n * ps);
+        slab_vfree(h, p);
+        q = (unsigned char *)slab_vzalloc(h, n * ps - 7);
+        REQUIRE(q != NULL);
+        CHECK(q == p); /* the same pages again */
+        CHECK(slab_ksize(h, q) == n * ps && tu_all_bytes(q, n * ps, 0));
+        memset(q, 0xdd, n * ps);
+        slab_vfree(h, q);
+        q = (unsigned char *)slab_kvzalloc(h, n * ps - 7);
+        REQUIRE(q != NULL);
+        CHECK(tu_all_bytes(q, slab_ksize(h, q), 0));
+        memset(q, 0xcc, slab_ksize(h, q));
+        slab_kvfree(h, q);
+    }
+    {
+        unsigned char *p = (unsigned char *)slab_kvmalloc(h, 300), *q;
+        REQUIRE(p != NULL);
+        memset(p, 0xbb, slab_ksize(h, p));
+        slab_kvfree(h, p);
+        q = (unsigned char *)slab_kvzalloc(h, 300);
+        REQUIRE(q != NULL);
+        CHECK(q == p && tu_all_bytes(q, slab_ksize(h, q), 0));
+        slab_kvfree(h, q);
+    }
+    CHECK(tu_quiet());
+    CHECK(tu_heap_ok(h, 0, size));
+    slab_heap_destroy(h);
+    tu_region_free(&r);
+}
+
+/* kvmalloc takes a size class up to the largest class and the vmalloc path above it (a
+   vmalloc block: kfree refuses it, vfree takes it). */
+static void t_vmalloc_kvmalloc(void)
+{
+    static const size_t pss[] = {4096, 256, 65536};
+    size_t pi;
+    for (pi = 0; pi < 3; pi++) {
+        size_t ps = pss[pi], kmax = ps == 65536 ? 32768 : 4096;
+        size_t size = ps == 65536 ? (size_t)8 << 20 : (size_t)1 << 20, n;
+        tu_region r;
+        slab_heap *h = tu_heap(&r, size, 1, ps);
+        size_t sizes[6];
+        CHECK(h != NULL);
+        if (h == NULL)
+            continue;
+        sizes[0] = 1;
+        sizes[1] = 100;
+        sizes[2] = kmax - 1;
+        sizes[3] = kmax;
+        sizes[4] = kmax + 1;
+        sizes[5] = 3 * kmax + 5;
+        for (n = 0; n < 6; n++) {
+            size_t sz = sizes[n], ks;
+            void *p = slab_kvmalloc(h, sz);
+            CHECK(p != NULL);
+            if (p == NULL)
+                continue;
+            ks = slab_ksize(h, p);
+            if (sz <= kmax) {
+                CHECK(ks == tk_class_of(sz));
+                slab_vfree(h, p); /* a kmalloc object: vfree refuses it */
+                CHECK(tu_rep(h, SLAB_ERR_INVALID_POINTER));
+            } else {
+                CHECK(ks == (sz + ps - 1) / ps * ps && tu_aligned(p, ps));
+                CHECK(tu_hinfo(h).large_pages == ks / ps);
+                slab_kfree(h, p); /* a vmalloc block: kfree refuses it */
+                CHECK(tu_rep(h, SLAB_ERR_INVALID_POINTER));
+            }
+            memset(p, 0x11, ks);
+            slab_kvfree(h, p);
+            CHECK(tu_quiet());
+            CHECK(tu_hinfo(h).large_pages == 0);
+        }
+        CHECK(tu_heap_ok(h, 0, size));
+        slab_heap_destroy(h);
+        tu_region_free(&r);
+    }
+}
+
+/* kvrealloc: from a class to the vmalloc path and back as the size crosses the boundary,
+   growing in place while the pages after the block are free, keeping the bytes. */
+static void t_vmalloc_kvrealloc(void)
+{
+    tu_region r;
+    size_t ps = 4096, size = tu_exact_size(64, ps), ks;
+    slab_heap *h;
+    unsigned char *p, *q;
+    REQUIRE(size != 0);
+    h = tu_heap(&r, size, 0, ps);
+    REQUIRE(h != NULL);
+    p = (unsigned char *)slab_kvrealloc(h, NULL, 100); /* NULL: allocates */
+    REQUIRE(p != NULL);
+    CHECK(slab_ksize(h, p) == 128);
+    tu_fill(p, 128, 1);
+    q = (unsigned char *)slab_kvrealloc(h, p, 120); /* the class fits: in place */
+    CHECK(q == p && tu_verify(p, 120, 1));
+    q = (unsigned char *)slab_kvrealloc(h, p, 4096); /* the largest class */
+    REQUIRE(q != NULL);
+    CHECK(slab_ksize(h, q) == 4096 && tu_verify(q, 120, 1) && tu_hinfo(h).large_pages == 0);
+    p = q;
+    tu_fill(p, 4096, 2);
+    q = (unsigned char *)slab_kvrealloc(h, p, 4097); /* crosses to the vmalloc path */
+    REQUIRE(q != NULL);
+    CHECK(q != p && tu_aligned(q, ps) && slab_ksize(h, q) == 2 * ps);
+    CHECK(tu_verify(q, 4096, 2) && tu_hinfo(h).large_pages == 2);
+    slab_kfree(h, q); /* it is a vmalloc block now */
+    CHECK(tu_rep(h, SLAB_ERR_INVALID_POINTER));
+    p = q;
+    tu_fill(p, 2 * ps, 3);
+    {
+        /* the pages after it are free (found by taking all and giving them back) */
+        void *pages[64];
+        size_t n = tu_fill_pages(h, pages, 64), i, k;
+        int free_after = 1;
+        for (i = 2; i < 6; i++) {
+            int found = 0;
+            for (k = 0; k < n; k++)
+                found |= pages[k] == (void *)(p + i * ps);
+            free_after &= found;
+        }
+        for (k = 0; k < n; k++)
+            slab_pages_free(h, pages[k]);
+        REQUIRE(free_after);
+    }
+    q = (unsigned char *)slab_kvrealloc(h, p, 6 * ps); /* grows in place */
+    CHECK(q == p && slab_ksize(h, p) == 6 * ps && tu_verify(p, 2 * ps, 3));
+    CHECK(tu_hinfo(h).large_pages == 6);
+    tu_fill(p, 6 * ps, 4);
+    q = (unsigned char *)slab_kvrealloc(h, p, 3 * ps); /* shrinks in place */
+    CHECK(q == p && slab_ksize(h, p) == 3 * ps && tu_verify(p, 3 * ps, 4));
+    CHECK(tu_hinfo(h).large_pages == 3);
+    CHECK(tu_heap_ok(h, 0, size));
+    q = (unsigned char *)slab_kvrealloc(h, p, 200); /* back to a class */
+    REQUIRE(q != NULL);
+    CHECK(slab_ksize(h, q) == 256 && tu_verify(q, 200, 4) && tu_hinfo(h).large_pages == 0);
+    slab_vfree(h, q); /* a kmalloc object now */
+    CHECK(tu_rep(h, SLAB_ERR_INVALID_POINTER));
+    ks = slab_ksize(h, q);
+    CHECK(ks == 256);
+    CHECK(slab_kvrealloc(h, q, 0) == NULL); /* 0 frees */
+    CHECK(tu_quiet());
+    slab_kvfree(h, q);
+    CHECK(tu_rep(h, SLAB_ERR_DOUBLE_FREE));
+
+    /* kvrealloc also resizes kmalloc's own large blocks (the result is a kvmalloc block) */
+    p = (unsigned char *)slab_kmalloc(h, 2 * ps);
+    REQUIRE(p != NULL);
+    tu_fill(p, 2 * ps, 5);
+    q = (unsigned char *)slab_kvrealloc(h, p, 4 * ps);
+    REQUIRE(q != NULL);
+    CHECK(slab_ksize(h, q) == 4 * ps && tu_verify(q, 2 * ps, 5));
+    slab_kvfree(h, q);
+    /* krealloc refuses a vmalloc block (kvrealloc is the function for it) */
+    p = (unsigned char *)slab_vmalloc(h, 2 * ps);
+    REQUIRE(p != NULL);
+    CHECK(slab_krealloc(h, p, 3 * ps) == NULL);
+    CHECK(tu_rep(h, SLAB_ERR_INVALID_POINTER));
+    CHECK(slab_ksize(h, p) == 2 * ps);
+    slab_vfree(h, p);
+    CHECK(tu_quiet());
+    CHECK(tu_heap_ok(h, 0, size));
+    CHECK(tu_hinfo(h).large_pages == 0);
+    slab_heap_destroy(h);
+    tu_region_free(&r);
+}
+
+/* A vmalloc block whose next page is taken moves when kvrealloc grows it; bytes kept, old
+   pages back. */
+static void t_vmalloc_kvrealloc_blocked(void)
+{
+    tu_region r;
+    size_t ps = 4096, size = (size_t)1 << 20, n, i;
+    slab_heap *h = tu_heap(&r, size, 0, ps);
+    unsigned char *p, *q, *blocker = NULL;
+    void *pages[256];
+    slab_heapinfo before;
+    REQUIRE(h != NULL);
+    p = (unsigned char *)slab_vmalloc(h, 3 * ps);
+    REQUIRE(p != NULL);
+    tu_fill(p, 3 * ps, 9);
+    n = tu_fill_pages(h, pages, 256);
+    for (i = 0; i < n; i++) {
+        if (pages[i] == (void *)(p + 3 * ps))
+            blocker = (unsigned char *)pages[i];
+        else
+            slab_pages_free(h, pages[i]);
+    }
+    REQUIRE(blocker != NULL);
+    tu_fill(blocker, ps, 10);
+    before = tu_hinfo(h);
+    q = (unsigned char *)slab_kvrealloc(h, p, 5 * ps);
+    REQUIRE(q != NULL);
+    CHECK(q != p && slab_ksize(h, q) == 5 * ps && tu_verify(q, 3 * ps, 9));
+    CHECK(tu_verify(blocker, ps, 10));
+    CHECK(tu_hinfo(h).large_pages == 5 && tu_hinfo(h).pages_free == before.pages_free - 2);
+    CHECK(tu_heap_ok(h, 1, size));
+    slab_kfree(h, q); /* still a vmalloc block */
+    CHECK(tu_rep(h, SLAB_ERR_INVALID_POINTER));
+    slab_vfree(h, q);
+    slab_pages_free(h, blocker);
+    CHECK(tu_quiet());
+    CHECK(tu_heap_ok(h, 0, size));
+    slab_heap_destroy(h);
+    tu_region_free(&r);
+}
+
+/* vmalloc and kvmalloc on a full heap: a clean NULL, NOMEM counted, nothing else changed. */
+static void t_vmalloc_oom(void)
+{
+    tu_region r;
+    size_t ps = 4096, size = tu_exact_size(16, ps), n, i, oom0;
+    slab_heap *h;
+    void *pages[16], *keep;
+    tu_blocks live;
+    tu_watch w;
+    REQUIRE(size != 0);
+    h = tu_heap(&r, size, 0, ps);
+    REQUIRE(h != NULL);
+    memset(&live, 0, sizeof live);
+    keep = slab_vmalloc(h, 3 * ps);
+    REQUIRE(keep != NULL);
+    tu_blocks_add(&live, keep, 3 * ps);
+    n = tu_fill_pages(h, pages, 16);
+    CHECK(n == 13);
+    oom0 = tu_hinfo(h).oom_count; /* the fill's own last try */
+    memset(&w, 0, sizeof w);
+    w.h = h;
+    w.live = &live;
+    tu_watch_take(&w);
+    CHECK(slab_vmalloc(h, 1) == NULL);
+    CHECK(tu_watch_oom(&w));
+    tu_watch_take(&w);
+    CHECK(slab_vzalloc(h, 2 * ps) == NULL);
+    CHECK(tu_watch_oom(&w));
+    tu_watch_take(&w);
+    CHECK(slab_kvmalloc(h, 5 * ps) == NULL);
+    CHECK(tu_watch_oom(&w));
+    tu_watch_take(&w);
+    CHECK(slab_kvzalloc(h, 5 * ps) == NULL);
+    CHECK(tu_watch_oom(&w));
+    tu_watch_take(&w);
+    CHECK(slab_kmalloc(h, 5 * ps) == NULL);
+    CHECK(tu_watch_oom(&w));
+    CHECK(tu_hinfo(h).oom_count == oom0 + 5);
+    for (i = 0; i < n; i++)
+        slab_pages_free(h, pages[i]);
+    slab_vfree(h, keep);
+    CHECK(tu_quiet());
+    CHECK(tu_heap_ok(h, 0, size));
+    slab_heap_destroy(h);
+    tu_region_free(&r);
+}
+
+/* Shrinking a large block to a class size on a full heap: the class has no room, so the block
+   shrinks in place. That is a success: no report, no OOM counted, the bytes kept. */
+static void t_vmalloc_shrink_full(void)
+{
+    int kv;
+    for (kv = 0; kv < 2; kv++) {
+        tu_region r;
+        size_t ps = 4096, size = tu_exact_size(16, ps), n, i, oom0;
+        slab_heap *h;
+        void *pages[16];
+        unsigned char *p, *q;
+        REQUIRE(size != 0);
+        h = tu_heap(&r, size, 0, ps);
+        REQUIRE(h != NULL);
+        p = (unsigned char *)(kv ? slab_vmalloc(h, 3 * ps) : slab_kmalloc(h, 3 * ps));
+        REQUIRE(p != NULL);
+        tu_fill(p, 3 * ps, 31);
+        n = tu_fill_pages(h, pages, 16);
+        CHECK(tu_hinfo(h).pages_free == 0);
+        oom0 = tu_hinfo(h).oom_count;
+        q = (unsigned char *)(kv ? slab_kvrealloc(h, p, 100) : slab_krealloc(h, p, 100));
+        CHECK(q != NULL);
+        if (q != NULL) {
+            CHECK(slab_ksize(h, q) >= 100 && tu_verify(q, 100, 31));
+            slab_kvfree(h, q);
+        }
+        CHECK(tu_quiet());                           /* a success is not reported */
+        CHECK(tu_hinfo(h).oom_count == oom0);         /* nor counted as a failure */
+        for (i = 0; i < n; i++)
+            slab_pages_free(h, pages[i]);
+        CHECK(tu_heap_ok(h, 0, size));
+        slab_heap_destroy(h);
+        tu_region_free(&r);
+    }
+}
