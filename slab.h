@@ -1356,8 +1356,12 @@ SLAB_API void slab_pages_free(slab_heap *h, void *p)
 // before the state bitmap (a bit per object) when the cache has one.
 SLAB__PRIVATE size_t slab__fit_slots(size_t bytes, size_t stride, size_t lpad, int map)
 {
-    size_t n = bytes > lpad ? (bytes - lpad) / stride : 0;
-    while (map && n && lpad + n * stride + (n + 7) / 8 > bytes)
+    size_t room = bytes > lpad ? bytes - lpad : 0;
+    // With a bitmap, n * stride + ceil(n / 8) <= room: n = floor(8 room / (8 stride + 1)) fits
+    // (the ceiling adds under one byte, which the division's slack covers, or n one less).
+    size_t n = map ? room / (8 * stride + 1) * 8 + room % (8 * stride + 1) * 8 / (8 * stride + 1)
+                   : room / stride;
+    while (map && n && n * stride + (n + 7) / 8 > room)
         n--;
     return n;
 }
@@ -2601,7 +2605,8 @@ SLAB__PRIVATE SLAB__COLD void *slab__kmalloc_slow(slab_heap *h, size_t size, int
     void *p;
     if (!slab__heap_ok(h) || size == 0)
         return NULL;
-    if (size <= h->kmalloc_max && slab__kmalloc_class_fits(h, slab__kmalloc_index(size))) {
+    if (size <= h->kmalloc_max && (h->kmalloc[slab__kmalloc_index(size)] ||
+                                   slab__kmalloc_class_fits(h, slab__kmalloc_index(size)))) {
         slab_cache *c = slab__kmalloc_cache(h, slab__kmalloc_index(size));
         p = c ? slab_cache_alloc(c) : NULL;
         if (p && zero)
