@@ -2,6 +2,7 @@
 #
 #   make demo       build and run examples/particles.c
 #   make test       unit tests (clang ASan+UBSan, gcc -O2, gcc -m32) and the compile matrix
+#   make test-valgrind  unit tests under valgrind (SLAB_VALGRIND) and the injected misuse
 #   make examples   build every examples/*.c
 #   make deps       install missing compilers with apt-get (as root)
 #   make cross      freestanding Cortex-M4 / RV32 builds and their code size (tools/targets.mk)
@@ -57,6 +58,19 @@ $(B)/test_debug: $(TEST_SRC) | $(B)
 	$(CLANG) -std=c99 -g -O1 $(SAN) $(WARN) -DSLAB_DEBUG=1 -I. tests/run.c -o $@
 $(B)/test_harden: $(TEST_SRC) | $(B)
 	$(GCC) -std=c99 -O2 $(WARN) -DSLAB_HARDEN=1 -I. tests/run.c -o $@
+
+# (f) Valgrind: the unit tests built with gcc -O1 -g -DSLAB_VALGRIND (memcheck client requests)
+# run under memcheck, which must report no error; then tests/valgrind_misuse.c runs injected
+# misuse under memcheck and checks that each is reported. Needs valgrind (make deps).
+VALGRIND ?= valgrind
+.PHONY: test-valgrind
+$(B)/test_valgrind: $(TEST_SRC) | $(B)
+	$(GCC) -std=c99 -g -O1 $(WARN) -DSLAB_VALGRIND -I. tests/run.c -o $@
+$(B)/valgrind_misuse: tests/valgrind_misuse.c slab.h | $(B)
+	$(GCC) -std=c99 -g -O1 $(WARN) -DSLAB_VALGRIND -I. $< -o $@
+test-valgrind: $(B)/test_valgrind $(B)/valgrind_misuse
+	@rc=0; $(VALGRIND) --error-exitcode=1 -q ./$(B)/test_valgrind || rc=1; \
+	VALGRIND="$(VALGRIND)" ./$(B)/valgrind_misuse || rc=1; exit $$rc
 
 # (c) gcc -m32 -O2 (needs gcc-multilib; run_all.sh probes first and skips with a clear line)
 $(B)/test_m32: $(TEST_SRC) | $(B)

@@ -475,7 +475,12 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #elif defined(SLAB_VALGRIND)
 #define SLAB__HAND_OUT(h, p, n) VALGRIND_MEMPOOL_ALLOC((h), (p), (n))
 #define SLAB__TAKE_BACK(h, p, n) VALGRIND_MEMPOOL_FREE((h), (p))
-#define SLAB__RESIZE_OUT(h, p, n, all) VALGRIND_MEMPOOL_CHANGE((h), (p), (p), (n))
+#define SLAB__RESIZE_OUT(h, p, n, all)                                                       \
+    do {                                                                                     \
+        VALGRIND_MEMPOOL_CHANGE((h), (p), (p), (n));                                         \
+        SLAB__OPEN((p), (n));                                                                \
+        SLAB__SHUT((char *)(p) + (n), (all) - (n));                                          \
+    } while (0)
 #define SLAB__POOL_CREATE(h) VALGRIND_CREATE_MEMPOOL_EXT((h), 0, 0, VALGRIND_MEMPOOL_METAPOOL)
 #define SLAB__DEFINED(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
 #define SLAB__POOL_DESTROY(h) VALGRIND_DESTROY_MEMPOOL(h)
@@ -694,6 +699,7 @@ struct slab_heap {
     const char *site_file;  // the call site recorded for the next tracked call (SLAB_DEBUG)
     int site_line;
     const void *site_ret;
+    int site_keep;          // a bulk call: every object takes the recorded site
     slab_cache *kmalloc[SLAB__NCLASSES]; // made on first use
     slab_cache *shrinker_cache;          // holds slab_shrinker structs; made on first use
     slab_cache cache_cache; // holds this heap's slab_cache structs
@@ -858,6 +864,22 @@ SLAB__PRIVATE void slab__report_to(slab_error_fn fn, void *user, slab_heap *heap
 SLAB__PRIVATE void slab__report(slab_heap *h, slab_error code, const void *ptr, const char *msg)
 {
     slab__report_to(h->on_error, h->user, h, code, ptr, msg);
+}
+
+// A leak report: "<head><n> live <what><name><tail>".
+SLAB__PRIVATE void slab__report_leak(slab_heap *h, const void *ptr, const char *head, size_t n,
+                                     const char *what, const char *name, const char *tail)
+{
+    char buf[SLAB__LINE];
+    size_t pos = 0;
+    slab__fmt_str(buf, &pos, head, 0, 64);
+    slab__fmt_uint(buf, &pos, n, 0);
+    slab__fmt_str(buf, &pos, " live ", 0, 6);
+    slab__fmt_str(buf, &pos, what, 0, 64);
+    slab__fmt_str(buf, &pos, name, 0, SLAB__NAME_LEN);
+    slab__fmt_str(buf, &pos, tail, 0, 64);
+    buf[pos] = '\0';
+    slab__report(h, SLAB_ERR_BUSY, ptr, buf);
 }
 
 // Whether h is a live heap. A destroyed heap still has its hook, so the misuse is reported.
@@ -1657,18 +1679,22 @@ SLAB__PRIVATE void slab__slab_release(slab_cache *c, slab__page *pg)
 // Returns 0, or -1 for want of pages.
 SLAB__PRIVATE int slab__refill(slab_cache *c)
 {
-    slab__page *pg = NULL;
+    slab__page *pg;
     int reclaimed = 0;
-    if (c->active) {
-        slab__slab_list_add(c, c->active, slab__fill_list(c, c->active->inuse));
-        c->active = NULL;
-    }
-    while (!pg) {
-        // Reclaim runs shrinkers, which may free objects of this cache: look at the lists again.
-        unsigned which = c->lists[SLAB__PARTIAL] ? SLAB__PARTIAL : SLAB__EMPTY;
-        if ((pg = c->lists[which]) != NULL)
-            slab__slab_list_del(c, pg, which);
-        else if (!(pg = slab__slab_new(c)) && (reclaimed++ || !slab__reclaim(c->heap)))
+    for (;;) {
+        // The old active slab, or one that an allocation from inside a shrinker made active
+        // while reclaim ran, goes to its list first.
+        if (c->active) {
+            slab__slab_list_add(c, c->active, slab__fill_list(c, c->active->inuse));
+            c->active = NULL;
+        }
+        if ((pg = c->lists[SLAB__PARTIAL] ? c->lists[SLAB__PARTIAL] : c->lists[SLAB__EMPTY])) {
+            slab__slab_list_del(c, pg, slab__fill_list(c, pg->inuse));
+            break;
+        }
+        if ((pg = slab__slab_new(c)) != NULL)
+            break;
+        if (reclaimed++ || !slab__reclaim(c->heap))
             return -1;
     }
     c->active = pg;
@@ -1893,12 +1919,22 @@ SLAB__PRIVATE void slab__free_refused(slab_cache *c, const void *obj)
     const char *msg = "";
     slab_error code = slab__diagnose(c, obj, &msg);
 #if SLAB__HOOKS
-    if (code == SLAB_ERR_DOUBLE_FREE) { // with the cache's name and the object's call sites
-        slab__report_obj(c, obj, code, msg);
+    if (code == SLAB_ERR_WRONG_CACHE) { // name both: the cache it went to, and its own
+        const slab__zone *z = NULL;
+        const slab__page *pg = slab__page_of(c->heap, obj, &z);
+        char buf[SLAB__LINE];
+        size_t pos = 0;
+        slab__fmt_str(buf, &pos, "object freed to cache '", 0, 23);
+        slab__fmt_str(buf, &pos, c->name, 0, SLAB__NAME_LEN);
+        slab__fmt_str(buf, &pos, "' belongs to another cache", 0, 26);
+        buf[pos] = '\0';
+        slab__report_obj(pg->cache, obj, code, buf);
         return;
     }
-#endif
+    slab__report_obj(c, obj, code, msg); // with the cache's name (and call sites, if any)
+#else
     slab__report(c->heap, code, obj, msg);
+#endif
 }
 
 SLAB__PRIVATE void slab__cache_oom(slab_cache *c)
@@ -1967,8 +2003,9 @@ SLAB_API slab_error slab_cache_destroy(slab_cache *c)
         slab__report(h, SLAB_ERR_INVALID_ARG, c, "the heap's own caches cannot be destroyed");
         return SLAB_ERR_INVALID_ARG;
     }
-    if (c->active_objs) {
-        slab__report(h, SLAB_ERR_BUSY, c, "cache still has live objects; nothing was destroyed");
+    if (c->active_objs) { // the count, then (state bits) the first live objects one by one
+        slab__report_leak(h, c, "", c->active_objs, "objects in cache ", c->name,
+                          ": nothing was destroyed");
 #if SLAB__HOOKS
         slab__report_live(c);
 #endif
@@ -2131,8 +2168,10 @@ SLAB_API size_t slab_cache_alloc_bulk(slab_cache *c, size_t n, void **out)
     }
     c->active_objs += n;
 #if SLAB__HOOKS
+    c->heap->site_keep = 1;
     for (got = 0; got < n; got++)
         slab__on_alloc(c, out[got]);
+    c->heap->site_keep = 0;
 #endif
     return n;
 }
@@ -2167,7 +2206,13 @@ SLAB_API size_t slab_cache_free_bulk(slab_cache *c, size_t n, void **objs)
             lo = slab__slab_base(c, pg);
         }
     }
+#if SLAB__HOOKS
+    c->heap->site_keep = 1;
+#endif
     freed = slab__push_many(c, objs, n, 1);
+#if SLAB__HOOKS
+    c->heap->site_keep = 0;
+#endif
     c->active_objs -= freed;
     return freed;
 }
@@ -2266,6 +2311,15 @@ SLAB__PRIVATE void slab__fmt_track(char *buf, size_t *pos, const char *what, con
     }
 }
 
+// Whether obj is the start of an object slot of one of c's slabs, allocated or free.
+SLAB__PRIVATE int slab__is_slot(const slab_cache *c, const void *obj)
+{
+    const slab__zone *z = NULL;
+    const slab__page *pg = slab__page_of(c->heap, obj, &z);
+    return pg && pg->cache == c &&
+           slab__on_stride(c, slab__slab_offset(c->heap, z, slab__index(z, pg), pg, obj));
+}
+
 // Reports a problem with obj, naming its cache and, where recorded, its call sites.
 SLAB__PRIVATE void slab__report_obj(const slab_cache *c, const void *obj, slab_error code,
                                     const char *what)
@@ -2277,7 +2331,7 @@ SLAB__PRIVATE void slab__report_obj(const slab_cache *c, const void *obj, slab_e
     slab__fmt_str(buf, &pos, c->name, 0, SLAB__NAME_LEN);
     slab__fmt_str(buf, &pos, "'", 0, 1);
 #if SLAB_DEBUG
-    if (c->debug & SLAB_STORE_USER) {
+    if ((c->debug & SLAB_STORE_USER) && slab__is_slot(c, obj)) {
         slab__meta m = slab__meta_get(c, obj);
         if (m.alloc.file)
             slab__fmt_track(buf, &pos, ", allocated at ", &m.alloc);
@@ -2298,8 +2352,10 @@ SLAB__PRIVATE slab__track slab__take_site(slab_heap *h)
     t.file = h->site_file;
     t.line = h->site_line;
     t.ret = h->site_ret;
-    h->site_file = NULL;
-    h->site_ret = NULL;
+    if (!h->site_keep) { // a bulk call's objects all share its site
+        h->site_file = NULL;
+        h->site_ret = NULL;
+    }
     return t;
 }
 
@@ -2720,12 +2776,13 @@ SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state,
     slab__range_give(z, i + (uint32_t)npages, (size_t)i + ((size_t)1 << pg->order));
     slab__run_mark(z, i, npages, state);
     h->large_pages += npages;
-    if (zero) { // whole pages: slab_ksize may hand out the tail of the last one
-        SLAB__OPEN(slab__page_addr(h, z, pg), npages << h->page_shift);
-        SLAB_MEMSET(slab__page_addr(h, z, pg), 0, npages << h->page_shift);
-        SLAB__SHUT(slab__page_addr(h, z, pg), npages << h->page_shift);
-    }
     SLAB__HAND_OUT(h, slab__page_addr(h, z, pg), size);
+    if (zero) { // whole pages: slab_ksize may hand out the tail of the last one
+        char *p = slab__page_addr(h, z, pg);
+        SLAB__OPEN(p, npages << h->page_shift);
+        SLAB_MEMSET(p, 0, npages << h->page_shift);
+        SLAB__SHUT(p + size, (npages << h->page_shift) - size);
+    }
     return slab__page_addr(h, z, pg);
 }
 
@@ -2860,6 +2917,12 @@ SLAB__PRIVATE void slab__free_block(slab_heap *h, void *p, unsigned accept)
         return;
     code = slab__find(h, p, accept, &f, &msg);
     if (code != SLAB_ERR_OK) {
+#if SLAB__HOOKS
+        if (f.cache) { // with the cache's name (and call sites, if any)
+            slab__report_obj(f.cache, p, code, msg);
+            return;
+        }
+#endif
         slab__report(h, code, p, msg);
     } else if (f.kind == SLAB__OWN_KSLAB) {
         slab__put(f.cache, p); // checked by slab__find; a debug check may still refuse it
@@ -3286,21 +3349,6 @@ SLAB_API void slab_heap_dump(slab_heap *h, slab_print_fn print, void *user)
     slab__emit(buf, pos, print, user);
 }
 
-// A leak report: "heap destroyed with <n> live <what><name>".
-SLAB__PRIVATE void slab__report_leak(slab_heap *h, const void *ptr, size_t n, const char *what,
-                                     const char *name)
-{
-    char buf[SLAB__LINE];
-    size_t pos = 0;
-    slab__fmt_str(buf, &pos, "heap destroyed with ", 0, 20);
-    slab__fmt_uint(buf, &pos, n, 0);
-    slab__fmt_str(buf, &pos, " live ", 0, 6);
-    slab__fmt_str(buf, &pos, what, 0, 64);
-    slab__fmt_str(buf, &pos, name, 0, SLAB__NAME_LEN);
-    buf[pos] = '\0';
-    slab__report(h, SLAB_ERR_BUSY, ptr, buf);
-}
-
 // Reports what is still allocated when a heap is destroyed: objects per cache, then blocks.
 SLAB__PRIVATE void slab__report_leaks(slab_heap *h)
 {
@@ -3309,7 +3357,8 @@ SLAB__PRIVATE void slab__report_leaks(slab_heap *h)
     slab_cache *c;
     for (c = h->caches; c; c = c->next)
         if (c->active_objs && !(c->flags & SLAB__INTERNAL) && c != &h->cache_cache) {
-            slab__report_leak(h, c, c->active_objs, "objects in cache ", c->name);
+            slab__report_leak(h, c, "heap destroyed with ", c->active_objs, "objects in cache ",
+                              c->name, "");
 #if SLAB__HOOKS
             slab__report_live(c);
 #endif
@@ -3323,9 +3372,10 @@ SLAB__PRIVATE void slab__report_leaks(slab_heap *h)
         }
     }
     if (large)
-        slab__report_leak(h, NULL, large, "large (kmalloc or vmalloc) blocks", "");
+        slab__report_leak(h, NULL, "heap destroyed with ", large,
+                          "large (kmalloc or vmalloc) blocks", "", "");
     if (blocks)
-        slab__report_leak(h, NULL, blocks, "blocks of pages", "");
+        slab__report_leak(h, NULL, "heap destroyed with ", blocks, "blocks of pages", "", "");
 }
 
 // ==========================================================================================

@@ -6,9 +6,10 @@
 #   make fuzz-libfuzzer  libFuzzer (ASan+UBSan) on fuzz/corpus; FUZZ_TIME as above
 #   make fuzz-smoke      CI's bounded run: libFuzzer ~2 min, then afl++ ~2 min (fuzz/run_smoke.sh);
 #                        fails on any crash or invariant violation
-#   make fuzz-replay     replays fuzz/corpus and fuzz/crashes with the release and debug harness
-#                        (ASan+UBSan); part of make test
-#   make fuzz-merge      minimizes the corpora of past runs into fuzz/corpus (libFuzzer -merge)
+#   make fuzz-replay     replays fuzz/corpus and fuzz/crashes with the release, SLAB_DEBUG=1 and
+#                        SLAB_HARDEN=1 harness (ASan+UBSan); part of make test
+#   make fuzz-merge      minimizes fuzz/corpus and the corpora of past runs (FUZZ_MERGE_DIRS too)
+#                        into build/fuzz/merged (fuzz/minimize.py)
 #   make fuzz-corpus     rewrites the hand-made seeds (python3 fuzz/gen_corpus.py)
 #   make coverage        tests and corpus replay under gcov: line and branch coverage of slab.h
 #
@@ -28,9 +29,10 @@ FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 FUZZ_FLAVOUR  := $(if $(filter 1,$(FUZZ_DEBUG)),debug,release)
 # Rebuild when FUZZ_TOLERATE changes.
 FUZZ_STAMP    := $(FB)/.tolerate-$(FUZZ_TOLERATE)
-# afl-fuzz without questions: no UI unless on a terminal, no CPU governor or core_pattern checks.
+# afl-fuzz without questions: no CPU governor or core_pattern checks, no UI unless on a terminal
+# (afl++ turns the UI off when AFL_NO_UI is set at all, so it is set only then).
 AFL_ENV       := AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1 \
-                 AFL_NO_UI=$$([ -t 1 ] && echo 0 || echo 1)
+                 $$([ -t 1 ] || echo AFL_NO_UI=1)
 
 .PHONY: fuzz fuzz-libfuzzer fuzz-smoke fuzz-replay fuzz-merge fuzz-corpus fuzz-afl-check \
         fuzz-binaries coverage
@@ -47,6 +49,8 @@ $(FB)/replay-release: $(FUZZ_SRC) $(FUZZ_STAMP) | $(FB)
 	$(CLANG) $(FUZZ_FLAGS) -O1 $(FUZZ_SAN) -DFUZZ_REPLAY_MAIN $< -o $@
 $(FB)/replay-debug: $(FUZZ_SRC) $(FUZZ_STAMP) | $(FB)
 	$(CLANG) $(FUZZ_FLAGS) -O1 $(FUZZ_SAN) -DSLAB_DEBUG=1 -DFUZZ_REPLAY_MAIN $< -o $@
+$(FB)/replay-harden: $(FUZZ_SRC) $(FUZZ_STAMP) | $(FB)
+	$(CLANG) $(FUZZ_FLAGS) -O1 $(FUZZ_SAN) -DSLAB_HARDEN=1 -DFUZZ_REPLAY_MAIN $< -o $@
 
 # libFuzzer: LLVMFuzzerTestOneInput only. UBSan must not recover, or it exits 0. Without
 # trace-cmp: the compare hooks would take most of the time in the heap check after every
@@ -77,12 +81,12 @@ fuzz-afl-check:
 	    fi; \
 	fi
 
-fuzz-binaries: $(FB)/replay-release $(FB)/replay-debug $(FB)/libfuzzer-release \
+fuzz-binaries: $(FB)/replay-release $(FB)/replay-debug $(FB)/replay-harden $(FB)/libfuzzer-release \
                $(FB)/libfuzzer-debug $(FB)/afl-release $(FB)/afl-debug
 
 fuzz: $(FB)/afl-$(FUZZ_FLAVOUR)
 	@mkdir -p $(FB)/afl-out
-	$(AFL_ENV) afl-fuzz -i fuzz/corpus -o $(FB)/afl-out -m none -t 5000 \
+	env $(AFL_ENV) AFL_AUTORESUME=1 afl-fuzz -i fuzz/corpus -o $(FB)/afl-out -m none -t 5000 \
 	    $(if $(filter-out 0,$(FUZZ_TIME)),-V $(FUZZ_TIME)) -- $(FB)/afl-$(FUZZ_FLAVOUR)
 	@bash fuzz/run_smoke.sh --afl-verdict $(FB)/afl-out
 
@@ -94,17 +98,19 @@ fuzz-libfuzzer: $(FB)/libfuzzer-$(FUZZ_FLAVOUR)
 fuzz-smoke:
 	@MAKE="$(MAKE)" bash fuzz/run_smoke.sh
 
-fuzz-replay: $(FB)/replay-release $(FB)/replay-debug
-	@for f in release debug; do \
+fuzz-replay: $(FB)/replay-release $(FB)/replay-debug $(FB)/replay-harden
+	@for f in release debug harden; do \
 	    ./$(FB)/replay-$$f fuzz/corpus $$(ls -d fuzz/crashes 2>/dev/null) || exit 1; \
 	done
 
-# Keeps the smallest set of inputs that covers everything the corpora of past runs cover.
-fuzz-merge: $(FB)/libfuzzer-release
-	@mkdir -p $(FB)/merged
-	$(FB)/libfuzzer-release -merge=1 -timeout=20 $(FB)/merged fuzz/corpus \
-	    $(wildcard $(FB)/lf-corpus $(FB)/afl-out/default/queue)
-	@echo "fuzz-merge: $$(ls $(FB)/merged | wc -l) inputs in $(FB)/merged (copy the new ones to fuzz/corpus)"
+# A small corpus for fuzz/corpus from the seeds and the corpora of past runs: a greedy set cover
+# of their afl++ edges, each input passing the strict replay (fuzz/minimize.py).
+fuzz-merge: $(FB)/afl-release $(FB)/replay-release $(FB)/replay-debug $(FB)/replay-harden
+	@rm -rf $(FB)/merged
+	python3 fuzz/minimize.py $(FB)/afl-release \
+	    $(FB)/replay-release,$(FB)/replay-debug,$(FB)/replay-harden $(FB)/merged fuzz/corpus \
+	    $(wildcard $(FB)/lf-corpus $(FB)/afl-out/default/queue $(FUZZ_MERGE_DIRS))
+	@echo "fuzz-merge: the set is in $(FB)/merged; copy it over fuzz/corpus to keep it"
 
 fuzz-corpus:
 	python3 fuzz/gen_corpus.py

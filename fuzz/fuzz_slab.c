@@ -46,6 +46,13 @@ static void fz_lib_abort(void);
 #else
 #define FZ_NOCOV
 #endif
+/* Builds that promise to refuse every double free, not only the immediate one: SLAB_HARDEN=1,
+   and SLAB_DEBUG=1 when every cache gets the debug checks (debug_selective 0). */
+#ifndef SLAB_HARDEN
+#define SLAB_HARDEN 0
+#endif
+#define FZ_EVERY_DOUBLE_FREE (SLAB_HARDEN || (SLAB_DEBUG && !fz.debug_selective))
+#define FZ_FREED_RING 16
 #define FZ_PUBLIC_FLAGS (SLAB_HWCACHE_ALIGN | SLAB_PANIC | SLAB_RECLAIM_ACCOUNT | FZ_DEBUG_FLAGS)
 
 /* Known open bugs of slab.h that a build may choose to step over (each bit skips the one check
@@ -167,6 +174,12 @@ static struct fz_state {
     fz_cache c[FZ_MAX_CACHES];
     fz_shrinker s[FZ_MAX_SHRINKERS];
     size_t oom;          /* NOMEM reports about fz.heap: must equal oom_count */
+    struct {
+        unsigned char *p;
+        slab_cache *c;       /* the cache (user caches), NULL for kmalloc objects */
+        unsigned kind;
+    } freed[FZ_FREED_RING]; /* slab objects freed lately, for late double frees */
+    unsigned nfreed;
     size_t panics, panics_expected;
     /* reports of the current operation */
     fz_rep rep[FZ_MAX_REPORTS];
@@ -934,6 +947,17 @@ static size_t fz_scan(size_t nr, void *ctx)
 /* ------------------------------------------------------------------------------------------
    Freeing a model block with the function of its family (after checking every byte). */
 
+/* Remembers a slab object being freed, for late double frees. */
+static void note_freed(const fz_block *b)
+{
+    if (b->kind == K_CACHE || (b->kind == K_KMALLOC && !b->lpages)) {
+        unsigned k = fz.nfreed++ % FZ_FREED_RING;
+        fz.freed[k].p = b->p;
+        fz.freed[k].c = b->kind == K_CACHE ? fz.c[b->cache].c : NULL;
+        fz.freed[k].kind = b->kind;
+    }
+}
+
 static void free_block_by_model(int i)
 {
     fz_block *b = &fz.b[i];
@@ -941,6 +965,7 @@ static void free_block_by_model(int i)
              fz.in_shrinker ? " (shrinker)" : "");
     verify_block(b, 1);
     restore_ctor(b);
+    note_freed(b);
     switch (b->kind) {
     case K_CACHE: slab_cache_free(fz.c[b->cache].c, b->p); break;
     case K_KMALLOC: slab_kfree(fz.heap, b->p); break;
@@ -973,6 +998,7 @@ static void model_clear(void)
     fz.panics = fz.panics_expected = 0;
     fz.pinned = -1;
     fz.heap = NULL;
+    fz.nfreed = 0;
 }
 
 /* Reads the 8 header bytes and makes the heap (a default one when the input's is refused). */
@@ -1673,8 +1699,10 @@ static void op_bulk_free(void)
     FZ_CHECK(got == nobj, "bulk free of %zu objects returned %zu", nobj, got);
     expect_none("slab_cache_free_bulk");
     for (i = 0; i < n; i++)
-        if (idx[i] >= 0)
+        if (idx[i] >= 0) {
+            note_freed(&fz.b[idx[i]]);
             blk_del(idx[i]);
+        }
 }
 
 static void op_kmalloc(void)
@@ -1786,6 +1814,7 @@ static void op_kfree(void)
     b = &fz.b[bi];
     p = b->p;
     verify_block(b, 1);
+    note_freed(b);
     rep_reset();
     if (v & 1)
         slab_kvfree(fz.heap, p);
@@ -2390,9 +2419,17 @@ static void op_misuse(void)
         snap_same(&before, "invalid argument");
         return;
     }
-    case 7: /* the heap's own metadata, or the start of the region */
-        p = (k & 0x10) ? (void *)(fz.reg[0].lo + (off % 16))
-                       : (void *)((unsigned char *)fz.heap + 8 + (off % 56));
+    case 7: /* the heap's own metadata, the start of a region (its header), or the last byte of
+               a region (its unused tail, or inside its last page: never an object's start) */
+        if (k & 0x20) {
+            const fz_region *r = &fz.reg[off % fz.nreg];
+            p = r->lo + r->size - 1;
+            if (fn == F_CACHE || fn == F_BULK) /* another cache's slab would say WRONG_CACHE */
+                fn = F_KFREE;
+        } else {
+            p = (k & 0x10) ? (void *)(fz.reg[off % fz.nreg].lo + (off % 16))
+                           : (void *)((unsigned char *)fz.heap + 8 + (off % 56));
+        }
         code = SLAB_ERR_INVALID_POINTER;
         break;
     case 8: { /* slab_heap_init refusals on the scratch slot: the region stays untouched */
@@ -2430,8 +2467,43 @@ static void op_misuse(void)
                  "slab_heap_region_size edge cases");
         return;
     }
-    default: /* free functions through a cache handle that was just destroyed: see destroy */
+    default: { /* a late double free, where the build promises to refuse every one */
+        unsigned j, i;
+        int live = 0;
+        if (!FZ_EVERY_DOUBLE_FREE || !fz.nfreed)
+            return;
+        j = (fz.nfreed - 1 - (unsigned)sel % (fz.nfreed < FZ_FREED_RING ? fz.nfreed : FZ_FREED_RING)) %
+            FZ_FREED_RING;
+        p = fz.freed[j].p;
+        for (i = 0; i < fz.bhi; i++) /* handed out again, or inside a block handed out since */
+            live |= fz.b[i].live && (unsigned char *)p >= fz.b[i].p &&
+                    (unsigned char *)p < fz.b[i].p + fz.b[i].usable;
+        if (live)
+            return;
+        if (fz.freed[j].kind == K_CACHE) {
+            int alive = 0;
+            for (i = 0; i < FZ_MAX_CACHES; i++)
+                alive |= fz.c[i].used && fz.c[i].c == fz.freed[j].c;
+            if (!alive)
+                return;
+            c = fz.freed[j].c;
+            fn = (k & 0x10) ? F_BULK : F_CACHE;
+        } else {
+            fn = (k & 0x10) ? F_KVFREE : F_KFREE;
+        }
+        snap_take(&before);
+        rep_reset();
+        call_free_fn(fn, c, p);
+        if (fz.nrep != 1 || (fz.rep[0].code != SLAB_ERR_DOUBLE_FREE &&
+                             fz.rep[0].code != SLAB_ERR_INVALID_POINTER &&
+                             fz.rep[0].code != SLAB_ERR_WRONG_CACHE)) {
+            rep_dump();
+            fz_fail(__LINE__, "late double free of %p with %s: %d reports (first %s)", p,
+                    fz_fn_names[fn], fz.nrep, fz.nrep ? slab_error_name(fz.rep[0].code) : "none");
+        }
+        snap_same(&before, "late double free");
         return;
+    }
     }
     snap_take(&before);
     rep_reset();
@@ -2831,8 +2903,8 @@ int main(int argc, char **argv)
     }
     for (i = 1; i < argc; i++)
         bad |= replay_path(argv[i]);
-    printf("fuzz_slab (SLAB_DEBUG=%d): replayed %zu inputs, no violation\n", SLAB_DEBUG,
-           fz_replayed);
+    printf("fuzz_slab (SLAB_DEBUG=%d, SLAB_HARDEN=%d): replayed %zu inputs, no violation\n",
+           SLAB_DEBUG, SLAB_HARDEN, fz_replayed);
     return bad;
 }
 #endif

@@ -164,6 +164,14 @@ for ps in (256, 512, 2048, 65536):
         b"".join(op("cache_alloc", i) for i in range(8)) + op("pages_alloc", 0x20) + \
         op("kmalloc", 0, 0, size(7, 0, 3)) + op("kmalloc", 3, 9, size(2, 1000)) + op("dump", 0)
 
+# Late double frees (not the object freed last): refused in SLAB_HARDEN=1 and SLAB_DEBUG=1 builds,
+# skipped by the others.
+SEEDS["late_double_free"] = header() + create(1, 48) + \
+    b"".join(op("cache_alloc", 0) for _ in range(4)) + op("kmalloc", 0, 0, size(1, 20)) + \
+    op("kmalloc", 0, 0, size(1, 20)) + op("cache_free", u16(0), 0) + op("cache_free", u16(0), 0) + \
+    op("kfree", u16(0), 0) + op("kfree", u16(0), 0) + \
+    b"".join(op("misuse", 9 | (i & 1) << 4, 0, u16(i), u16(0)) for i in range(4))
+
 # Debug-flag caches (only where the header has them) and debug_selective.
 SEEDS["debug_flags"] = header(selective=True) + create(1, 40, 0, 0x08) + create(1, 40, 0, 0x10) + \
     create(1, 40, 0, 0x20, 1) + create(1, 40, 0, 0x38) + \

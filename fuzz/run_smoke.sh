@@ -51,7 +51,7 @@ fi
 start=$(date +%s)
 fail=0
 echo "== fuzz-smoke: building the harnesses (FUZZ_TOLERATE=$TOLERATE)"
-if ! $MAKE --no-print-directory -s FUZZ_TOLERATE="$TOLERATE" \
+if ! $MAKE --no-print-directory -s -j2 FUZZ_TOLERATE="$TOLERATE" \
         $FB/libfuzzer-release $FB/libfuzzer-debug $FB/afl-release; then
     echo "fuzz-smoke: FAIL: the harnesses did not build"
     exit 1

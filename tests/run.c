@@ -1,6 +1,8 @@
 /* run.c - the one test translation unit: the implementation, the helpers, every t_*.c, and the
    list of tests. Prints each failed CHECK as "file:line: CHECK(expr) failed", then one line
-   "N passed, N failed" (N = test functions); exits 1 if any test failed.
+   "N passed, N failed" (N = test functions); exits 1 if any test failed. A test with nothing
+   to check in the build at hand (TU_SKIP: it needs SLAB_DEBUG, ASan...) is not counted as
+   passed: a "skipped" line names it, and one line before the last gives their number.
    SLAB_ABORT() goes to test_abort_hook(), which longjmps back into a test that armed it, so a
    SLAB_PANIC abort is tested without dying. */
 #define _DEFAULT_SOURCE /* mmap's MAP_ANONYMOUS / MAP_NORESERVE, posix_memalign */

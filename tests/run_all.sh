@@ -7,6 +7,8 @@
 #                failure (on top of any failures it reported)
 #   compile      each entry of the compile matrix (tests/compile/) is one test: it passes when
 #                it builds warning-free and, where it is a program, runs and exits 0
+#   valgrind     where valgrind is installed: the unit tests of a SLAB_VALGRIND build under
+#                memcheck, and tests/valgrind_misuse.c (make test-valgrind)
 #
 # -m32 configurations run only where `gcc -m32` can build and run a program; otherwise one
 # "skipped:" line says so. A skip is never counted as a pass; with SLAB_REQUIRE_M32=1 (set by
@@ -29,7 +31,8 @@ note() { summary+=("$1"); }
 # make_quiet TARGET: builds one target, showing only the compiler's messages on failure.
 make_quiet() { $MAKE --no-print-directory -s "$1"; }
 
-# run_unit NAME BINARY: runs a test binary and adds its counts.
+# run_unit NAME BINARY [RUNNER]: runs a test binary (under RUNNER, e.g. valgrind) and adds its
+# counts.
 run_unit() {
     local name=$1 bin=$2 out rc line p f
     echo "== unit tests: $name"
@@ -44,7 +47,7 @@ run_unit() {
         return
     fi
     out="$B/$(basename "$bin").out"
-    timeout "$TIMEOUT" "./$bin" > "$out" 2>&1
+    timeout "$TIMEOUT" ${3:-} "./$bin" > "$out" 2>&1
     rc=$?
     # Show the binary's report, but keep long passing runs short.
     if [ "$rc" -ne 0 ]; then cat "$out"; else tail -n 5 "$out"; fi
@@ -110,6 +113,15 @@ run_unit "clang -fsanitize=address,undefined -O1" "$B/test_asan"
 run_unit "gcc -O2" "$B/test_gcc"
 run_unit "clang SLAB_DEBUG=1 -fsanitize=address,undefined" "$B/test_debug"
 run_unit "gcc SLAB_HARDEN=1 -O2" "$B/test_harden"
+# Valgrind (make test-valgrind): the unit tests of a SLAB_VALGRIND build under memcheck, which
+# must report no error, and tests/valgrind_misuse.c, whose cases memcheck must report.
+if command -v valgrind > /dev/null 2>&1; then
+    run_unit "valgrind gcc -O1 SLAB_VALGRIND" "$B/test_valgrind" "valgrind --error-exitcode=1 -q"
+    run_unit "valgrind misuse" "$B/valgrind_misuse"
+else
+    echo "skipped: valgrind (not installed: make deps)"
+    note "skip  unit valgrind and valgrind misuse (install valgrind: make deps)"
+fi
 if [ "$have_m32" = yes ]; then
     run_unit "gcc -m32 -O2" "$B/test_m32"
 elif [ "${SLAB_REQUIRE_M32:-0}" = 1 ]; then
@@ -127,11 +139,12 @@ if [ "$have_m32" = yes ]; then
 fi
 
 # Fuzzing corpus replay (fuzz/README.md): the seed corpus and every regression input of
-# fuzz/crashes, run by the release and the SLAB_DEBUG=1 harness under ASan+UBSan. One entry.
+# fuzz/crashes, run by the release, SLAB_DEBUG=1 and SLAB_HARDEN=1 harness under ASan+UBSan.
+# One counted entry.
 echo "== fuzz corpus replay"
 if timeout "$TIMEOUT" $MAKE --no-print-directory -s fuzz-replay > "$B/fuzz-replay.out" 2>&1; then
-    tail -n 2 "$B/fuzz-replay.out"
-    passed=$((passed + 1)); note "ok    fuzz corpus replay (release, debug)"
+    tail -n 3 "$B/fuzz-replay.out"
+    passed=$((passed + 1)); note "ok    fuzz corpus replay (release, debug, harden)"
 else
     cat "$B/fuzz-replay.out"
     echo "FAIL fuzz corpus replay"
