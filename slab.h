@@ -309,8 +309,9 @@ SLAB_API slab_error slab_cache_validate(slab_cache *cache);
  * Allocates size bytes from the size class that fits (8, 16, 32, 64, 96, 128, 144, 192, 256,
  * then four classes per power of two up to 4 KiB, or to half a page for larger pages); larger
  * requests take the large path (whole pages, sized exactly). The result is aligned to 16 bytes
- * (8 for requests up to 8 bytes), power-of-two classes to their size. Returns NULL for size 0
- * (no report) and on failure (reported). Free with slab_kfree or slab_kvfree.
+ * (8 for requests up to 8 bytes), power-of-two classes to their size up to the page size.
+ * Returns NULL for size 0 (no report) and on failure (reported). Free with slab_kfree or
+ * slab_kvfree.
  */
 SLAB_API void *slab_kmalloc(slab_heap *heap, size_t size);
 /// slab_kmalloc, zero-filled.

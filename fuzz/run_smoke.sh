@@ -67,7 +67,7 @@ lf_run() {
         -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$dir/" "$dir/corpus" \
         fuzz/corpus > "$dir/log" 2>&1
     rc=$?
-    grep -E '^#[0-9]+ +DONE' "$dir/log" | tail -n 1
+    grep -E '^#[0-9]+[[:space:]]+DONE' "$dir/log" | tail -n 1
     grep -E '^stat::(number_of_executed_units|average_exec_per_sec)' "$dir/log" | tr '\n' ' '
     echo
     if [ "$rc" -ne 0 ] || ls "$dir"/crash-* "$dir"/leak-* "$dir"/oom-* "$dir"/timeout-* \
