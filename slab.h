@@ -1723,16 +1723,6 @@ SLAB__PRIVATE void slab__relist(slab_cache *c, slab__page *pg, uint32_t was)
     slab__slab_list_add(c, pg, slab__fill_list(c, pg->inuse));
 }
 
-// Pushes obj, a live object of slab pg, onto the slab's free list.
-SLAB__PRIVATE void slab__push(slab_cache *c, slab__page *pg, void *obj)
-{
-    uint32_t was = pg->inuse--;
-    slab__link_set(obj, c->link_off, pg->freelist);
-    pg->freelist = obj;
-    if (pg != c->active && slab__fill_list(c, was) != slab__fill_list(c, pg->inuse))
-        slab__relist(c, pg, was);
-}
-
 // The head of the slab page holding obj if obj lies in the pages of one of h's zones (*zp
 // gets the zone), else NULL. O(1) in the first region: the descriptor names the slab (I1).
 SLAB__PRIVATE slab__page *slab__page_of(slab_heap *h, const void *obj, const slab__zone **zp)
@@ -1844,25 +1834,7 @@ SLAB__PRIVATE int slab__put(slab_cache *c, void *obj)
     return 1;
 }
 
-// Takes an object from the magazine or the active slab; NULL when both are empty.
-SLAB__PRIVATE void *slab__get(slab_cache *c)
-{
-    slab__page *pg = c->active;
-    void *obj;
-    if (SLAB__LIKELY(c->mag_count != 0))
-        obj = c->mag[c->mag_count--];
-    else if (SLAB__LIKELY(pg && pg->freelist))
-        obj = slab__pop(c, pg);
-    else
-        return NULL;
-    c->active_objs++;
-#if SLAB__HOOKS
-    slab__on_alloc(c, obj);
-#endif
-    return obj;
-}
-
-// The fast paths' magazine operations: no checks, no hooks (SLAB__FAST builds only).
+// The magazine's pop and push, with no checks and no hooks.
 SLAB__PRIVATE void *slab__mag_pop(slab_cache *c)
 {
     c->active_objs++;
@@ -2043,6 +2015,7 @@ SLAB__PRIVATE uint32_t slab__mag_fill(slab_cache *c)
 // or hooks, or a handle that is not a live cache.
 SLAB__PRIVATE SLAB__COLD void *slab__alloc_slow(slab_cache *c)
 {
+    void *obj;
     if (!slab__cache_ok(c))
         return NULL;
     // The heap's own bookkeeping is never injected (as failslab spares its cache of caches).
@@ -2053,7 +2026,11 @@ SLAB__PRIVATE SLAB__COLD void *slab__alloc_slow(slab_cache *c)
         slab__cache_oom(c);
         return NULL;
     }
-    return slab__get(c);
+    obj = slab__mag_pop(c);
+#if SLAB__HOOKS
+    slab__on_alloc(c, obj);
+#endif
+    return obj;
 }
 
 SLAB_API void *slab_cache_alloc(slab_cache *c)
