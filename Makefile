@@ -59,6 +59,19 @@ $(B)/test_debug: $(TEST_SRC) | $(B)
 $(B)/test_harden: $(TEST_SRC) | $(B)
 	$(GCC) -std=c99 -O2 $(WARN) -DSLAB_HARDEN=1 -I. tests/run.c -o $@
 
+# (g) threads (SLAB_THREADS, docs/threads.md): tests/threads.c, the multi-threaded stress test,
+# under ThreadSanitizer, also with SLAB_DEBUG=1 and with the program's own mutex (SLAB_MUTEX_*);
+# and the unit tests built with SLAB_THREADS=1 under ASan+UBSan (one thread: nothing changes).
+$(B)/test_tsan: tests/threads.c slab.h | $(B)
+	$(CLANG) -std=c11 -g -O1 -fsanitize=thread $(WARN) -pthread -I. $< -o $@
+$(B)/test_tsan_debug: tests/threads.c slab.h | $(B)
+	$(CLANG) -std=c11 -g -O1 -fsanitize=thread $(WARN) -DSLAB_DEBUG=1 -pthread -I. $< -o $@
+$(B)/test_tsan_mutex: tests/threads.c tests/threads_mutex.h slab.h | $(B)
+	$(CLANG) -std=c11 -g -O1 -fsanitize=thread $(WARN) \
+	    -DSLAB_CONFIG_HEADER='"tests/threads_mutex.h"' -pthread -I. $< -o $@
+$(B)/test_threads: $(TEST_SRC) | $(B)
+	$(CLANG) -std=c99 -g -O1 $(SAN) $(WARN) -DSLAB_THREADS=1 -pthread -I. tests/run.c -o $@
+
 # (f) Valgrind: the unit tests built with gcc -O1 -g -DSLAB_VALGRIND (memcheck client requests)
 # run under memcheck, which must report no error; then tests/valgrind_misuse.c runs injected
 # misuse under memcheck and checks that each is reported. Needs valgrind (make deps).
@@ -86,6 +99,17 @@ $(B)/compile/c11-gcc:   $(C)/c11.c slab.h | $(B)/compile
 $(B)/compile/c11-clang: $(C)/c11.c slab.h | $(B)/compile
 	$(CLANG) -std=c11 -O2 $(WARN) -I. $< -o $@
 
+# SLAB_THREADS in C++ and in a gcc C build; and without it, not one atomic instruction
+# (lock prefix, xchg, fences; "xchg %ax,%ax" is the assembler's two-byte no-op) in the code.
+$(B)/compile/threads-cpp11-g++: $(C)/cpp.cpp slab.h | $(B)/compile
+	$(GXX) -std=c++11 -O2 $(CXXWARN) -DSLAB_THREADS=1 -pthread -I. $< -o $@
+$(B)/compile/threads-c11-gcc: $(C)/c11.c slab.h | $(B)/compile
+	$(GCC) -std=c11 -O2 $(WARN) -DSLAB_THREADS=1 -pthread -I. $< -o $@
+$(B)/compile/no-atomics-gcc.o: $(C)/c11.c slab.h | $(B)/compile
+	$(GCC) -std=c11 -O2 $(WARN) -I. -c $< -o $@
+	@if objdump -d $@ | grep -Ei '\<(lock|xchg[a-z]*|mfence|lfence|sfence)\>' | \
+	    grep -Ev 'xchg +%ax,%ax'; then \
+	    echo "atomic instructions in a build without SLAB_THREADS"; rm -f $@; exit 1; fi
 $(B)/compile/cpp11-g++:     $(C)/cpp.cpp slab.h | $(B)/compile
 	$(GXX) -std=c++11 -O2 $(CXXWARN) -I. $< -o $@
 $(B)/compile/cpp17-g++:     $(C)/cpp.cpp slab.h | $(B)/compile
@@ -133,7 +157,8 @@ $(B)/compile/c99-m32-clang: $(C)/c99.c slab.h | $(B)/compile
 # The names run_all.sh builds and runs (".o" entries are compiled only).
 COMPILE_64  := c99-gcc c99-clang c11-gcc c11-clang cpp11-g++ cpp17-g++ cpp11-clang++ \
                cpp17-clang++ static-gcc static-clang two_tu-gcc two_tu-clang \
-               freestanding-gcc.o freestanding-clang.o
+               freestanding-gcc.o freestanding-clang.o threads-cpp11-g++ threads-c11-gcc \
+               no-atomics-gcc.o
 COMPILE_M32 := c99-m32-gcc c99-m32-clang freestanding-m32-gcc.o
 
 # Listing helpers for run_all.sh, so the matrix is written down in one place.
@@ -144,7 +169,8 @@ list-compile-m32:
 
 # Builds everything of one group at once so `make -j2 test` compiles in parallel; run_all.sh
 # then asks for each target again (up to date, or failing with its own message).
-test-units: $(B)/test_asan $(B)/test_gcc $(B)/test_debug $(B)/test_harden
+test-units: $(B)/test_asan $(B)/test_gcc $(B)/test_debug $(B)/test_harden $(B)/test_threads \
+            $(B)/test_tsan $(B)/test_tsan_debug $(B)/test_tsan_mutex
 test-m32: $(B)/test_m32 $(addprefix $(B)/compile/,$(COMPILE_M32))
 test-compile: $(addprefix $(B)/compile/,$(COMPILE_64))
 

@@ -9,8 +9,9 @@
    blocks of pages, split and coalesced), typed object caches (kmem_cache) with constructors
    and bulk calls, kmalloc-style size classes, vmalloc-style page runs sized exactly, and
    reclaim through shrinkers when memory runs out. No allocation ever happens outside your
-   regions, there is no global state, and any number of heaps may live side by side (a heap
-   may even live in a block of another: a plugin's arena).
+   regions, there is no global state (SLAB_THREADS adds thread numbers and a list of live
+   heaps), and any number of heaps may live side by side (a heap may even live in a block of
+   another: a plugin's arena).
 
    CONTENTS (search the tag)  >>config >>types >>api >>impl >>util >>error >>buddy >>cache
                               >>kmalloc >>vmalloc >>reclaim >>stats >>check
@@ -32,6 +33,14 @@
    SLAB_MEMCPY(d,s,n)  memcpy           (i) used by krealloc and kvrealloc when a block moves
    SLAB_ABORT()        abort()          (i) called after a SLAB_PANIC report
    SLAB_NO_STDIO       unset            (i) the default error hook prints nothing
+   SLAB_THREADS        0                (i) 1: every function may be called from any thread;
+                                            per-thread magazines (docs/threads.md)
+   SLAB_MAX_THREADS    64               (i) threads with magazines at once (more share locks)
+   SLAB_MUTEX_TYPE     unset            (i) the program's mutex instead of spin locks, with
+                                            SLAB_MUTEX_STATIC_INIT, _INIT(m), _LOCK(m), _UNLOCK(m)
+   SLAB_TLS            unset            (i) thread-local storage class where no __thread
+   SLAB_YIELD()        sched_yield()    (i) what a spinning thread does now and then
+   SLAB_NO_PTHREAD     unset            (i) no exit destructor: threads call slab_thread_flush
    A freestanding build (no libc) defines SLAB_ASSERT, SLAB_MEMSET, SLAB_MEMCPY, SLAB_ABORT and
    SLAB_NO_STDIO; slab.h then includes only <stddef.h> and <stdint.h>.
 
@@ -359,6 +368,11 @@ SLAB_API slab_shrinker *slab_register_shrinker(slab_heap *heap, slab_count_fn co
 /// Unregisters a shrinker; a handle that is not registered is reported and ignored.
 SLAB_API void slab_unregister_shrinker(slab_heap *heap, slab_shrinker *shrinker);
 
+/// Returns the objects in the calling thread's magazines, in every heap, to their slabs and
+/// gives the magazines up (SLAB_THREADS; otherwise it does nothing). Threads of POSIX programs
+/// do this when they exit; elsewhere, call it before a thread ends. O(heaps x caches).
+SLAB_API void slab_thread_flush(void);
+
 /// Prints a /proc/slabinfo-style table (one row per cache, kmalloc classes included), then the
 /// free blocks per order as in /proc/buddyinfo and the fragmentation figure.
 SLAB_API void slab_heap_dump(slab_heap *heap, slab_print_fn print, void *user);
@@ -413,6 +427,56 @@ SLAB_API slab_heap *slab_debug_site_heap(slab_heap *heap, const char *file, int 
 #endif
 #ifndef SLAB_HARDEN
 #define SLAB_HARDEN 0
+#endif
+#ifndef SLAB_THREADS
+#define SLAB_THREADS 0
+#endif
+
+// Threads (SLAB_THREADS): atomics, thread-local storage and locks. Without it, the atomic
+// accessors are plain accesses and the locks are nothing, so no atomic operation appears.
+#if SLAB_THREADS
+#ifndef SLAB_MAX_THREADS
+#define SLAB_MAX_THREADS 64 // threads with magazines at once; more share the locked slow paths
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+// The C11 memory model through the compiler's builtins, which C++ builds have too.
+#define SLAB__LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define SLAB__STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define SLAB__LOAD_ACQ(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define SLAB__STORE_REL(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+#define SLAB__ADD(x, v) __atomic_add_fetch(&(x), (v), __ATOMIC_RELAXED)
+#define SLAB__XCHG_ACQ(x, v) __atomic_exchange_n(&(x), (v), __ATOMIC_ACQUIRE)
+#define SLAB__TLS __thread
+#elif defined(SLAB_MUTEX_TYPE) && defined(SLAB_TLS)
+// Other compilers: the program's mutex guards every shared write; relaxed reads are volatile.
+#define SLAB__LOAD(x) (x)
+#define SLAB__STORE(x, v) ((x) = (v))
+#define SLAB__LOAD_ACQ(x) SLAB__LOAD(x)
+#define SLAB__STORE_REL(x, v) ((x) = (v))
+#define SLAB__ADD(x, v) ((x) += (v))
+#define SLAB__TLS SLAB_TLS
+#else
+#error "SLAB_THREADS needs gcc or clang atomics, or SLAB_MUTEX_TYPE and SLAB_TLS (docs/threads.md)"
+#endif
+#if !defined(SLAB_MUTEX_TYPE) && !defined(SLAB_YIELD) && (defined(__unix__) || defined(__APPLE__))
+#include <sched.h>
+#define SLAB_YIELD() sched_yield()
+#endif
+#ifndef SLAB_YIELD
+#define SLAB_YIELD() ((void)0)
+#endif
+#if !defined(SLAB_NO_PTHREAD) && (defined(__unix__) || defined(__APPLE__))
+#include <pthread.h> // only for a destructor that returns an exiting thread's magazines
+#define SLAB__PTHREAD 1
+#else
+#define SLAB__PTHREAD 0
+#endif
+#else
+#define SLAB__LOAD(x) (x)
+#define SLAB__STORE(x, v) ((x) = (v))
+#define SLAB__LOAD_ACQ(x) (x)
+#define SLAB__STORE_REL(x, v) ((x) = (v))
+#define SLAB__ADD(x, v) ((x) += (v))
 #endif
 
 // The implementation defines the functions under their own names: no call-site macros here
@@ -625,26 +689,66 @@ typedef struct slab__meta {
     slab__track free;
 } slab__meta;
 
+// A magazine (Bonwick): freed objects, obj[1..count], the latest last, that allocation hands
+// out again while their memory is still in the CPU cache. Their slabs count them as in use
+// (I7). obj[0] stays NULL, so that obj[count] is always the latest or NULL.
+typedef struct slab__mag {
+    uint32_t count;
+    uint32_t size;          // room: SLAB__MAG_SIZE, or 0 for slab__no_mag (SLAB_THREADS)
+    struct slab__mag *next; // on a depot list (SLAB_THREADS)
+    void *obj[SLAB__MAG_SIZE + 1];
+} slab__mag;
+
+#if SLAB_THREADS
+// A lock its holder may take again (an error hook or a shrinker calling back in): a spin lock
+// on an atomic byte, or the program's mutex (SLAB_MUTEX_TYPE).
+typedef struct slab__lock {
+#ifdef SLAB_MUTEX_TYPE
+    SLAB_MUTEX_TYPE mutex;
+#else
+    unsigned char held;
+#endif
+    const void *owner; // the holder's thread token (slab__self), or NULL
+    unsigned depth;
+} slab__lock;
+
+// A thread's two magazines in front of one cache (Bonwick's loaded and previous): only that
+// thread touches them, except at its exit and when the cache is destroyed.
+typedef struct slab__cpu {
+    slab__mag *loaded;
+    slab__mag *prev;
+    unsigned gen; // the cache's drain_gen when this thread last drained on request
+} slab__cpu;
+#endif
+
 struct slab_cache {
     // Hot: the alloc and free fast paths read only these.
     uint32_t magic;
-    uint32_t mag_count;   // objects in mag
+    uint8_t div_rot;
+    uint8_t order;        // slabs have 2^order pages
+    uint8_t kmalloc;      // a kmalloc size class (hot copy of SLAB__KMALLOC)
     slab__page *active;   // the slab allocations come from; on no list (I6)
     slab_heap *heap;
     size_t stride;        // bytes per object slot
     size_t link_off;      // where a free slot keeps its free-list link
     size_t slot_bytes;    // objperslab * stride
-    size_t active_objs;   // objects allocated to the program (not those in mag)
+    size_t inuse_objs;    // the sum of the slabs' inuse: allocated or in a magazine (I7)
     uint32_t objperslab;
     uint32_t div_inv;     // object index by multiplication: see slab__slot_index
-    uint8_t div_rot;
-    uint8_t order;        // slabs have 2^order pages
-    uint8_t kmalloc;      // a kmalloc size class (hot copy of SLAB__KMALLOC)
-    // A magazine of freed objects, mag[1..mag_count], the latest last (Bonwick): allocation
-    // hands them out again while their memory is still in the CPU cache. Their slabs count them
-    // as in use (I7). mag[0] stays NULL, so that mag[mag_count] is always the latest or NULL.
-    void *mag[SLAB__MAG_SIZE + 1];
+#if SLAB_THREADS
+    slab__cpu cpu[SLAB_MAX_THREADS + 1]; // by thread number; [0]: threads without one
+#else
+    slab__mag mag;
+#endif
     // Cold: creation, slow paths and figures.
+#if SLAB_THREADS
+    slab__lock lock;      // the slabs, their lists and descriptors' fill, the depot, figures
+    slab__mag *depot_full; // Bonwick's depot: full magazines and empty ones
+    slab__mag *depot_empty;
+    uint32_t depot_nfull;
+    uint32_t depot_nempty;
+    unsigned drain_gen;   // raised by shrink and reclaim: threads drain their magazines
+#endif
     unsigned flags;
     size_t object_size;
     size_t align;
@@ -674,13 +778,22 @@ struct slab_shrinker {
     slab_shrinker *next;
 };
 
+// What a call in progress hands down to the functions it calls: per heap, or per thread
+// (SLAB_THREADS), where two threads may be in calls on one heap at once.
+typedef struct slab__call {
+    int trying;             // an allocation with a fallback: neither reclaim nor report
+    const char *site_file;  // the call site recorded for the next tracked call (SLAB_DEBUG)
+    int site_line;
+    const void *site_ret;
+    int site_keep;          // a bulk call: every object takes the recorded site
+} slab__call;
+
 struct slab_heap {
     uint32_t magic;
     unsigned page_shift;
     slab__zone zone;        // the first region; the fast free paths look here first
     unsigned inject;        // fault injection is configured: allocations take the slow paths
     int reclaiming;         // reclaim is running: a nested allocation must not start another
-    int trying;             // an allocation with a fallback: neither reclaim nor report
     int report_leaks;
     size_t kmalloc_max;     // the largest kmalloc class; larger requests take the large path
     size_t alloc_count;     // allocations counted for fault injection
@@ -697,12 +810,19 @@ struct slab_heap {
     slab_error_fn on_error;
     void *user;
     int debug_selective;
-    const char *site_file;  // the call site recorded for the next tracked call (SLAB_DEBUG)
-    int site_line;
-    const void *site_ret;
-    int site_keep;          // a bulk call: every object takes the recorded site
     slab_cache *kmalloc[SLAB__NCLASSES]; // made on first use
     slab_cache *shrinker_cache;          // holds slab_shrinker structs; made on first use
+#if SLAB_THREADS
+    // Lock order: admin, then one cache (then mag_cache), then pages. Reclaim and shrinkers
+    // run with no cache lock and no page lock held.
+    slab__lock admin;       // the cache and shrinker lists, reclaim, class creation, figures
+    slab__lock pages;       // the zones: buddy lists, block states, page and run counts
+    slab_heap *prev_heap;   // every live heap, for the exit of a thread (slab__heaps)
+    slab_heap *next_heap;
+    slab_cache mag_cache;   // holds the magazines of the other caches
+#else
+    slab__call call;
+#endif
     slab_cache cache_cache; // holds this heap's slab_cache structs
 };
 
@@ -815,6 +935,148 @@ SLAB__PRIVATE void slab__fmt_str(char *buf, size_t *pos, const char *s, size_t w
 }
 
 // ==========================================================================================
+// >>threads  SLAB_THREADS: locks, thread numbers, and the heaps an exiting thread visits.
+//
+// The fast paths touch only the calling thread's magazines (c->cpu[thread number]); slow
+// paths take the cache's lock, and the page heap has a lock of its own. A thread's number
+// indexes every cache's cpu array; its exit returns its magazines through slab__heaps.
+
+#if SLAB_THREADS
+static SLAB__TLS unsigned slab__tid;     // this thread's number, 1..SLAB_MAX_THREADS; 0: none
+static SLAB__TLS char slab__tid_none;    // all numbers were taken when this thread asked
+static SLAB__TLS char slab__self;        // its address is this thread's token
+static SLAB__TLS slab__call slab__tcall; // the call in progress on this thread
+static slab__mag slab__no_mag;           // count 0, size 0: every fast path misses on it
+// Two process-wide locks. The registry guards the heap list; an exiting thread holds it while
+// it visits the heaps, so it comes before every heap's locks. The numbers' lock guards
+// slab__tid_used and is taken last of all (a slow path may ask for a number holding any lock).
+#ifdef SLAB_MUTEX_TYPE
+static slab__lock slab__registry = {SLAB_MUTEX_STATIC_INIT, NULL, 0};
+static slab__lock slab__numbers = {SLAB_MUTEX_STATIC_INIT, NULL, 0};
+#else
+static slab__lock slab__registry;
+static slab__lock slab__numbers;
+#endif
+static slab_heap *slab__heaps;           // every live heap
+static unsigned char slab__tid_used[SLAB_MAX_THREADS + 1];
+#if SLAB__PTHREAD
+static pthread_key_t slab__exit_key;     // its destructor runs slab__thread_exit
+static int slab__exit_key_made;
+#endif
+#define SLAB__CALL(h) ((void)(h), &slab__tcall)
+#define SLAB__LOCK(l) slab__enter(&(l))
+#define SLAB__UNLOCK(l) slab__leave(&(l))
+#if defined(__i386__) || defined(__x86_64__)
+#define SLAB__PAUSE() __builtin_ia32_pause()
+#else
+#define SLAB__PAUSE() ((void)0)
+#endif
+
+SLAB__PRIVATE void slab__lock_init(slab__lock *l)
+{
+#ifdef SLAB_MUTEX_TYPE
+    SLAB_MUTEX_INIT(&l->mutex);
+#else
+    l->held = 0;
+#endif
+    l->owner = NULL;
+    l->depth = 0;
+}
+
+SLAB__PRIVATE void slab__enter(slab__lock *l)
+{
+    if (SLAB__LOAD(l->owner) == (const void *)&slab__self) { // only this thread stores that
+        l->depth++;
+        return;
+    }
+#ifdef SLAB_MUTEX_TYPE
+    SLAB_MUTEX_LOCK(&l->mutex);
+#else
+    {
+        unsigned spins = 0;
+        while (SLAB__XCHG_ACQ(l->held, 1)) // test and test-and-set, yielding now and then
+            while (SLAB__LOAD(l->held)) {
+                if (++spins % 64 == 0)
+                    SLAB_YIELD();
+                else
+                    SLAB__PAUSE();
+            }
+    }
+#endif
+    SLAB__STORE(l->owner, (const void *)&slab__self);
+    l->depth = 1;
+}
+
+SLAB__PRIVATE void slab__leave(slab__lock *l)
+{
+    if (--l->depth)
+        return;
+    SLAB__STORE(l->owner, (const void *)NULL);
+#ifdef SLAB_MUTEX_TYPE
+    SLAB_MUTEX_UNLOCK(&l->mutex);
+#else
+    SLAB__STORE_REL(l->held, (unsigned char)0);
+#endif
+}
+
+SLAB__PRIVATE void slab__thread_exit(void *unused);
+
+// This thread's number, given on first need; 0 when SLAB_MAX_THREADS threads hold one (this
+// thread then takes the locked paths).
+SLAB__PRIVATE unsigned slab__thread_number(void)
+{
+    unsigned t;
+    if (SLAB__LIKELY(slab__tid != 0) || slab__tid_none)
+        return slab__tid;
+    slab__enter(&slab__numbers);
+#if SLAB__PTHREAD
+    if (!slab__exit_key_made)
+        slab__exit_key_made = pthread_key_create(&slab__exit_key, slab__thread_exit) == 0;
+#endif
+    for (t = 1; t <= SLAB_MAX_THREADS && slab__tid_used[t]; t++)
+        ;
+    if (t <= SLAB_MAX_THREADS) {
+        slab__tid_used[t] = 1;
+        slab__tid = t;
+    } else {
+        slab__tid_none = 1;
+    }
+    slab__leave(&slab__numbers);
+#if SLAB__PTHREAD
+    if (slab__tid && slab__exit_key_made) // a non-NULL value: the destructor will run
+        pthread_setspecific(slab__exit_key, &slab__self);
+#endif
+    return slab__tid;
+}
+
+SLAB__PRIVATE void slab__registry_add(slab_heap *h)
+{
+    slab__enter(&slab__registry);
+    h->next_heap = slab__heaps;
+    if (slab__heaps)
+        slab__heaps->prev_heap = h;
+    slab__heaps = h;
+    slab__leave(&slab__registry);
+}
+
+SLAB__PRIVATE void slab__registry_del(slab_heap *h)
+{
+    slab__enter(&slab__registry);
+    if (h->prev_heap)
+        h->prev_heap->next_heap = h->next_heap;
+    else
+        slab__heaps = h->next_heap;
+    if (h->next_heap)
+        h->next_heap->prev_heap = h->prev_heap;
+    slab__leave(&slab__registry);
+}
+#else
+#define SLAB__CALL(h) (&(h)->call)
+#define SLAB__LOCK(l) ((void)0)
+#define SLAB__UNLOCK(l) ((void)0)
+#endif
+
+// ==========================================================================================
 // >>error  Error names, messages and the hook.
 
 #define SLAB__ERROR_NAME(name, text) #name,
@@ -910,9 +1172,9 @@ SLAB__PRIVATE int slab__cache_ok(slab_cache *c)
 // Counts a failed allocation and reports it; a SLAB_PANIC cache then aborts.
 SLAB__PRIVATE void slab__oom(slab_heap *h, const void *who, const char *msg, unsigned flags)
 {
-    if (h->trying) // an attempt with a fallback: no failure yet
+    if (SLAB__CALL(h)->trying) // an attempt with a fallback: no failure yet
         return;
-    h->oom_count++;
+    SLAB__ADD(h->oom_count, 1);
     slab__report(h, SLAB_ERR_NOMEM, who, msg);
     if (flags & SLAB_PANIC)
         SLAB_ABORT();
@@ -925,7 +1187,7 @@ SLAB__PRIVATE int slab__injected(slab_heap *h, const void *who, size_t size, uns
     size_t n;
     if (!h->inject)
         return 0;
-    n = ++h->alloc_count;
+    n = SLAB__ADD(h->alloc_count, 1);
     if ((h->fail_nth && n == h->fail_nth) || (h->fail_every && n % h->fail_every == 0) ||
         (h->should_fail && h->should_fail(h, size, h->user))) {
         slab__oom(h, who, "injected allocation failure", flags);
@@ -1075,7 +1337,7 @@ SLAB__PRIVATE slab__page *slab__block_head(slab__zone *z, uint32_t idx)
 SLAB__PRIVATE slab__zone *slab__zone_of_addr(slab_heap *h, uintptr_t a)
 {
     slab__zone *z;
-    for (z = &h->zone; z; z = z->next)
+    for (z = &h->zone; z; z = SLAB__LOAD_ACQ(z->next))
         if (a >= z->region_lo && a < z->region_hi)
             return z;
     return NULL;
@@ -1245,6 +1507,17 @@ SLAB_API slab_heap *slab_heap_init(void *region, size_t size, const slab_heap_co
     slab__cache_setup(&h->cache_cache, h, "slab_cache", sizeof(slab_cache), 0, 0, NULL, NULL, 1);
     h->caches = &h->cache_cache;
     h->num_caches = 1;
+#if SLAB_THREADS
+    slab__lock_init(&h->admin);
+    slab__lock_init(&h->pages);
+    // Magazines on cache lines of their own: a thread writes its magazine at every call.
+    slab__cache_setup(&h->mag_cache, h, "slab_magazine", sizeof(slab__mag), SLAB__CACHELINE,
+                      SLAB__INTERNAL, NULL, NULL, 1);
+    h->cache_cache.next = &h->mag_cache;
+    h->mag_cache.prev = &h->cache_cache;
+    h->num_caches = 2;
+    slab__registry_add(h);
+#endif
     return h;
 }
 
@@ -1274,10 +1547,12 @@ SLAB_API int slab_heap_add_region(slab_heap *h, void *region, size_t size)
     z = (slab__zone *)(void *)((char *)region + (hdr - lo));
     slab__zone_init(z, lo, lo + size, (char *)(void *)z + sizeof(slab__zone), npages,
                     h->page_shift);
+    SLAB__LOCK(h->pages);
     for (last = &h->zone; last->next; last = last->next)
         ;
-    last->next = z;
+    SLAB__STORE_REL(last->next, z); // slab__zone_of_addr walks the list without the lock
     h->num_zones++;
+    SLAB__UNLOCK(h->pages);
     return SLAB_ERR_OK;
 }
 
@@ -1302,6 +1577,9 @@ SLAB_API void slab_heap_destroy(slab_heap *h)
     const slab__zone *z;
     if (!slab__heap_ok(h))
         return;
+#if SLAB_THREADS
+    slab__registry_del(h); // exiting threads no longer visit it
+#endif
     if (h->report_leaks)
         slab__report_leaks(h);
     for (c = h->caches; c; c = c->next)
@@ -1328,12 +1606,19 @@ SLAB__PRIVATE slab__page *slab__take(slab_heap *h, unsigned order, slab__zone **
 
 SLAB__PRIVATE int slab__reclaim(slab_heap *h);
 
-// slab__take, reclaiming memory once when no block is free but one could be.
+// slab__take, reclaiming memory once when no block is free but one could be. The caller
+// holds the page lock once; reclaim runs without it (it takes cache locks, which come first).
 SLAB__PRIVATE slab__page *slab__take_or_reclaim(slab_heap *h, unsigned order, slab__zone **zp)
 {
     slab__page *pg = slab__take(h, order, zp);
-    if (!pg && slab__reclaim(h))
-        pg = slab__take(h, order, zp);
+    if (!pg) {
+        int reclaimed;
+        SLAB__UNLOCK(h->pages);
+        reclaimed = slab__reclaim(h);
+        SLAB__LOCK(h->pages);
+        if (reclaimed)
+            pg = slab__take(h, order, zp);
+    }
     return pg;
 }
 
@@ -1349,12 +1634,15 @@ SLAB_API void *slab_pages_alloc(slab_heap *h, unsigned order)
     }
     if (slab__injected(h, NULL, (size_t)1 << h->page_shift << order, 0))
         return NULL;
+    SLAB__LOCK(h->pages);
     pg = slab__take_or_reclaim(h, order, &z);
+    if (pg)
+        h->block_pages += slab__order_pages(order);
+    SLAB__UNLOCK(h->pages);
     if (!pg) {
         slab__oom(h, NULL, "no free block of the requested order", 0);
         return NULL;
     }
-    h->block_pages += slab__order_pages(order);
     SLAB__HAND_OUT(h, slab__page_addr(h, z, pg), (size_t)1 << h->page_shift << order);
     return slab__page_addr(h, z, pg);
 }
@@ -1571,6 +1859,11 @@ SLAB__PRIVATE void slab__cache_setup(slab_cache *c, slab_heap *h, const char *na
     c->div_rot = (uint8_t)slab__ctz32((uint32_t)c->stride); // stride = odd << div_rot
     c->div_inv = slab__inverse32((uint32_t)(c->stride >> c->div_rot));
     c->kmalloc = (flags & SLAB__KMALLOC) != 0;
+#if SLAB_THREADS
+    slab__lock_init(&c->lock);
+    for (i = 0; i <= SLAB_MAX_THREADS; i++)
+        c->cpu[i].loaded = c->cpu[i].prev = &slab__no_mag;
+#endif
     for (i = 0; i + 1 < SLAB__NAME_LEN && *name; i++)
         c->name[i] = *name++;
     // Fault injection must see every allocation, so such a heap's caches keep off the fast
@@ -1626,23 +1919,28 @@ SLAB__PRIVATE slab__page *slab__slab_new(slab_cache *c)
 {
     slab_heap *h = c->heap;
     slab__zone *z = NULL;
-    slab__page *pg = slab__take(h, c->order, &z);
+    slab__page *pg;
     uint32_t i, t, n;
     char *obj;
-    if (!pg)
+    SLAB__LOCK(h->pages); // block states are the page heap's: its coalescing reads them
+    pg = slab__take(h, c->order, &z);
+    if (!pg) {
+        SLAB__UNLOCK(h->pages);
         return NULL;
+    }
     i = slab__index(z, pg);
     pg->state = SLAB__PG_SLAB;
     pg->cache = c;
-    pg->inuse = 0;
+    SLAB__STORE(pg->inuse, 0);
     pg->colour = (uint32_t)(c->colour_next * c->colour_unit + c->first);
-    c->colour_next = c->colour_next + 1 < c->colours ? c->colour_next + 1 : 0;
     for (t = 1; t < (1u << c->order); t++) {
         z->pages[i + t].state = SLAB__PG_SLAB_TAIL;
         z->pages[i + t].head = i;
     }
+    SLAB__UNLOCK(h->pages);
+    c->colour_next = c->colour_next + 1 < c->colours ? c->colour_next + 1 : 0;
     obj = slab__page_addr(h, z, pg) + pg->colour;
-    pg->freelist = obj;
+    SLAB__STORE(pg->freelist, (void *)obj);
     SLAB__OPEN(obj - pg->colour, (size_t)1 << h->page_shift << c->order);
     for (n = 0; n < c->objperslab; n++, obj += c->stride) { // in address order, for locality
         if (c->ctor)
@@ -1663,41 +1961,36 @@ SLAB__PRIVATE void slab__slab_release(slab_cache *c, slab__page *pg)
     slab__zone *z = slab__zone_of_page(c->heap, pg);
     uint32_t i = slab__index(z, pg), t;
     SLAB_ASSERT(pg->inuse == 0 && pg->state == SLAB__PG_SLAB);
+    c->nr_slabs--;
+    c->slab_pages -= slab__order_pages(pg->order);
+    SLAB__STORE(pg->freelist, (void *)NULL);
+    SLAB__LOCK(c->heap->pages);
     for (t = 1; t < (1u << pg->order); t++) {
         z->pages[i + t].state = SLAB__PG_TAIL;
         z->pages[i + t].head = i + t;
     }
     pg->cache = NULL;
-    pg->freelist = NULL;
     pg->colour = 0;
-    c->nr_slabs--;
-    c->slab_pages -= slab__order_pages(pg->order);
     slab__buddy_give(z, pg, pg->order);
+    SLAB__UNLOCK(c->heap->pages);
 }
 
 // Makes the active slab one with a free object: the old active slab is parked on its list,
-// then a partial, an empty or a new slab takes its place, reclaiming memory once if need be.
-// Returns 0, or -1 for want of pages.
+// then a partial, an empty or a new slab takes its place. Returns 0, or -1 for want of pages
+// (the callers reclaim, with the cache's lock let go, and try once more).
 SLAB__PRIVATE int slab__refill(slab_cache *c)
 {
     slab__page *pg;
-    int reclaimed = 0;
-    for (;;) {
-        // The old active slab, or one that an allocation from inside a shrinker made active
-        // while reclaim ran, goes to its list first.
-        if (c->active) {
-            slab__slab_list_add(c, c->active, slab__fill_list(c, c->active->inuse));
-            c->active = NULL;
-        }
-        if ((pg = c->lists[SLAB__PARTIAL] ? c->lists[SLAB__PARTIAL] : c->lists[SLAB__EMPTY])) {
-            slab__slab_list_del(c, pg, slab__fill_list(c, pg->inuse));
-            break;
-        }
-        if ((pg = slab__slab_new(c)) != NULL)
-            break;
-        if (reclaimed++ || !slab__reclaim(c->heap))
-            return -1;
+    // The old active slab, or one that an allocation from inside a shrinker made active while
+    // reclaim ran, goes to its list first.
+    if (c->active) {
+        slab__slab_list_add(c, c->active, slab__fill_list(c, c->active->inuse));
+        c->active = NULL;
     }
+    if ((pg = c->lists[SLAB__PARTIAL] ? c->lists[SLAB__PARTIAL] : c->lists[SLAB__EMPTY]))
+        slab__slab_list_del(c, pg, slab__fill_list(c, pg->inuse));
+    else if ((pg = slab__slab_new(c)) == NULL)
+        return -1;
     c->active = pg;
     return 0;
 }
@@ -1706,9 +1999,18 @@ SLAB__PRIVATE int slab__refill(slab_cache *c)
 SLAB__PRIVATE void *slab__pop(slab_cache *c, slab__page *pg)
 {
     void *obj = pg->freelist;
-    pg->freelist = slab__link_get(obj, c->link_off);
-    pg->inuse++;
+    SLAB__STORE(pg->freelist, slab__link_get(obj, c->link_off));
+    SLAB__STORE(pg->inuse, pg->inuse + 1);
+    c->inuse_objs++;
     return obj;
+}
+
+// An object of c from its slabs, the active slab refilled if need be; NULL for want of pages.
+SLAB__PRIVATE void *slab__slab_alloc(slab_cache *c)
+{
+    if ((!c->active || !c->active->freelist) && slab__refill(c) != 0)
+        return NULL;
+    return slab__pop(c, c->active);
 }
 
 // Frees took pg (not active) from one fill to another (full, partial, empty): move it, and
@@ -1747,16 +2049,33 @@ SLAB__PRIVATE slab__page *slab__obj_slab(const slab_cache *c, const void *obj)
     slab__page *pg = slab__page_of(c->heap, obj, &z);
     if (!pg || pg->cache != c ||
         !slab__on_stride(c, slab__slab_offset(c->heap, z, slab__index(z, pg), pg, obj)) ||
-        obj == pg->freelist || pg->inuse == 0)
+        obj == SLAB__LOAD(pg->freelist) || SLAB__LOAD(pg->inuse) == 0)
         return NULL;
     return pg;
 }
 
+// The calling thread's magazine for c: the one the fast paths use.
+SLAB__PRIVATE slab__mag *slab__my_mag(slab_cache *c)
+{
+#if SLAB_THREADS
+    return c->cpu[slab__tid].loaded;
+#else
+    return &c->mag;
+#endif
+}
+
+// Whether magazine m has room for one more object.
+SLAB__PRIVATE int slab__mag_room(const slab__mag *m)
+{
+    return m->count < (SLAB_THREADS ? m->size : SLAB__MAG_SIZE);
+}
+
 // slab__obj_slab for a free: obj must also not be the object freed last (in the magazine).
 // These are the O(1) double-free checks, as the kernel's freelist hardening does.
-SLAB__PRIVATE slab__page *slab__freeable(const slab_cache *c, const void *obj)
+SLAB__PRIVATE slab__page *slab__freeable(slab_cache *c, const void *obj)
 {
-    if (c->mag[c->mag_count] == obj)
+    const slab__mag *m = slab__my_mag(c);
+    if (m->obj[m->count] == obj)
         return NULL;
     return slab__obj_slab(c, obj);
 }
@@ -1798,8 +2117,9 @@ SLAB__PRIVATE size_t slab__push_many(slab_cache *c, void *const *objs, size_t n,
             head = objs[i];
             k++;
         }
-        pg->freelist = head;
-        pg->inuse = was - k;
+        SLAB__STORE(pg->freelist, head);
+        SLAB__STORE(pg->inuse, was - k);
+        c->inuse_objs -= k;
         pushed += k;
         if (pg != c->active && slab__fill_list(c, was) != slab__fill_list(c, pg->inuse))
             slab__relist(c, pg, was);
@@ -1807,57 +2127,281 @@ SLAB__PRIVATE size_t slab__push_many(slab_cache *c, void *const *objs, size_t n,
     return pushed;
 }
 
-// Returns the n oldest objects of the magazine to their slabs.
-SLAB__PRIVATE void slab__mag_flush(slab_cache *c, uint32_t n)
+// Returns the n oldest objects of magazine m to their slabs.
+SLAB__PRIVATE void slab__mag_flush(slab_cache *c, slab__mag *m, uint32_t n)
 {
     uint32_t i;
-    slab__push_many(c, c->mag + 1, n, 0);
-    for (i = n + 1; i <= c->mag_count; i++)
-        c->mag[i - n] = c->mag[i];
-    c->mag_count -= n;
+    if (!n)
+        return;
+    slab__push_many(c, m->obj + 1, n, 0);
+    for (i = n + 1; i <= m->count; i++)
+        m->obj[i - n] = m->obj[i];
+    SLAB__STORE(m->count, m->count - n);
 }
 
-// Frees obj into c's magazine if it is a freeable object of the live cache c. Returns 1, 0
-// when obj is not freeable (the caller says why), or -1 when a check refused and reported it.
+// Fills the empty magazine m with up to half its room of objects from the slabs, making the
+// active slab a new one only when it has none. Returns how many it got (0: no pages).
+SLAB__PRIVATE uint32_t slab__mag_fill(slab_cache *c, slab__mag *m)
+{
+    while (m->count < SLAB__MAG_SIZE / 2) {
+        slab__page *pg = c->active;
+        if (!pg || !pg->freelist) {
+            if (m->count || slab__refill(c) != 0)
+                break;
+            pg = c->active;
+        }
+        m->obj[m->count + 1] = slab__pop(c, pg);
+        SLAB__STORE(m->count, m->count + 1);
+    }
+    return m->count;
+}
+
+#if SLAB_THREADS
+#define SLAB__DEPOT_MAX 8u // magazines of each kind a depot keeps; more go back to the slabs
+
+// Whether this thread keeps magazines for c: the heap's own caches go to their slabs directly
+// (their magazines would come from one of them), and so do threads without a number.
+SLAB__PRIVATE int slab__has_mags(const slab_cache *c)
+{
+    return slab__tid != 0 && !(c->flags & SLAB__INTERNAL) && c != &c->heap->cache_cache;
+}
+
+// A new empty magazine, or slab__no_mag when there is no memory for one (no reclaim: the
+// caller holds c's lock, and can do without).
+SLAB__PRIVATE slab__mag *slab__mag_new(slab_cache *c)
+{
+    slab__mag *m;
+    slab__tcall.trying++;
+    m = (slab__mag *)slab_cache_alloc(&c->heap->mag_cache);
+    slab__tcall.trying--;
+    if (!m)
+        return &slab__no_mag;
+    m->count = 0;
+    m->size = SLAB__MAG_SIZE;
+    m->next = NULL;
+    m->obj[0] = NULL;
+    return m;
+}
+
+// Gives the empty magazine m to the depot, or back to the heap when the depot has enough.
+SLAB__PRIVATE void slab__depot_put_empty(slab_cache *c, slab__mag *m)
+{
+    if (!m->size)
+        return;
+    if (c->depot_nempty >= SLAB__DEPOT_MAX) {
+        slab_cache_free(&c->heap->mag_cache, m);
+        return;
+    }
+    m->next = c->depot_empty;
+    c->depot_empty = m;
+    c->depot_nempty++;
+}
+
+// Gives magazine m, with objects, to the depot; when the depot holds enough, its objects go
+// back to their slabs instead.
+SLAB__PRIVATE void slab__depot_put_full(slab_cache *c, slab__mag *m)
+{
+    if (c->depot_nfull >= SLAB__DEPOT_MAX) {
+        slab__mag_flush(c, m, m->count);
+        slab__depot_put_empty(c, m);
+        return;
+    }
+    m->next = c->depot_full;
+    c->depot_full = m;
+    c->depot_nfull++;
+}
+
+SLAB__PRIVATE slab__mag *slab__depot_take(slab__mag **list, uint32_t *n)
+{
+    slab__mag *m = *list;
+    if (m) {
+        *list = m->next;
+        (*n)--;
+    }
+    return m;
+}
+
+// Returns the objects of a thread's magazines to their slabs; the magazines stay its own.
+SLAB__PRIVATE void slab__cpu_flush(slab_cache *c, slab__cpu *cpu)
+{
+    slab__mag_flush(c, cpu->loaded, cpu->loaded->count);
+    slab__mag_flush(c, cpu->prev, cpu->prev->count);
+    cpu->gen = c->drain_gen;
+}
+
+// Empties a thread's magazines and gives them up: the thread exits, or c goes away.
+SLAB__PRIVATE void slab__cpu_release(slab_cache *c, slab__cpu *cpu)
+{
+    slab__cpu_flush(c, cpu);
+    if (cpu->loaded->size)
+        slab_cache_free(&c->heap->mag_cache, cpu->loaded);
+    if (cpu->prev->size)
+        slab_cache_free(&c->heap->mag_cache, cpu->prev);
+    cpu->loaded = cpu->prev = &slab__no_mag;
+}
+
+// Returns the depot's objects to their slabs and its magazines to the heap.
+SLAB__PRIVATE void slab__depot_drain(slab_cache *c)
+{
+    slab__mag *m;
+    while ((m = slab__depot_take(&c->depot_full, &c->depot_nfull)) != NULL) {
+        slab__mag_flush(c, m, m->count);
+        slab_cache_free(&c->heap->mag_cache, m);
+    }
+    while ((m = slab__depot_take(&c->depot_empty, &c->depot_nempty)) != NULL)
+        slab_cache_free(&c->heap->mag_cache, m);
+}
+
+// The calling thread's cpu slot of c, after honouring a drain request (slab_cache_shrink and
+// reclaim raise c->drain_gen, and every thread returns its objects on its next slow path).
+SLAB__PRIVATE slab__cpu *slab__my_cpu(slab_cache *c)
+{
+    slab__cpu *cpu = &c->cpu[slab__tid];
+    if (SLAB__UNLIKELY(cpu->gen != c->drain_gen))
+        slab__cpu_flush(c, cpu);
+    return cpu;
+}
+
+SLAB__PRIVATE void slab__cpu_swap(slab__cpu *cpu)
+{
+    slab__mag *m = cpu->loaded;
+    cpu->loaded = cpu->prev;
+    cpu->prev = m;
+}
+#endif
+
+// The calling thread's magazine for an allocation from c (the caller holds c's lock), with
+// objects when any could be had: from the previous magazine, the depot or the slabs (Bonwick).
+// NULL when this thread keeps no magazine for c: the object comes from a slab directly.
+SLAB__PRIVATE slab__mag *slab__mag_for_alloc(slab_cache *c)
+{
+#if SLAB_THREADS
+    slab__cpu *cpu;
+    slab__mag *m;
+    if (!slab__has_mags(c))
+        return NULL;
+    cpu = slab__my_cpu(c);
+    if (cpu->loaded->count)
+        return cpu->loaded;
+    if (cpu->prev->count) {
+        slab__cpu_swap(cpu);
+        return cpu->loaded;
+    }
+    if ((m = slab__depot_take(&c->depot_full, &c->depot_nfull)) != NULL) {
+        if (cpu->loaded->size) { // the empty previous one goes to the depot
+            slab__depot_put_empty(c, cpu->prev);
+            cpu->prev = cpu->loaded;
+        }
+        cpu->loaded = m;
+        return m;
+    }
+    if (!cpu->loaded->size && !(cpu->loaded = slab__mag_new(c))->size)
+        return NULL;
+    m = cpu->loaded;
+#else
+    slab__mag *m = &c->mag;
+#endif
+    if (!m->count)
+        slab__mag_fill(c, m);
+    return m;
+}
+
+// The calling thread's magazine for a free to c (the caller holds c's lock), with room for one
+// more object; NULL when this thread keeps no magazine for c: the object goes to its slab.
+SLAB__PRIVATE slab__mag *slab__mag_for_free(slab_cache *c)
+{
+#if SLAB_THREADS
+    slab__cpu *cpu;
+    slab__mag *m, *e;
+    if (!slab__has_mags(c))
+        return NULL;
+    cpu = slab__my_cpu(c);
+    m = cpu->loaded;
+    if (m->count < m->size)
+        return m;
+    if (cpu->prev->size && !cpu->prev->count) {
+        slab__cpu_swap(cpu);
+        return cpu->loaded;
+    }
+    if (!m->size) // no magazine yet
+        return (cpu->loaded = slab__mag_new(c))->size ? cpu->loaded : NULL;
+    // Both full: the previous one goes to the depot, an empty one takes the loaded one's place.
+    e = slab__depot_take(&c->depot_empty, &c->depot_nempty);
+    if (!e && !(e = slab__mag_new(c))->size) { // no memory for one: make room in this one
+        slab__mag_flush(c, m, m->count / 2);
+        return m;
+    }
+    if (cpu->prev->size)
+        slab__depot_put_full(c, cpu->prev);
+    cpu->prev = m;
+    cpu->loaded = e;
+    return e;
+#else
+    if (c->mag.count == SLAB__MAG_SIZE)
+        slab__mag_flush(c, &c->mag, SLAB__MAG_SIZE / 2);
+    return &c->mag;
+#endif
+}
+
+// Frees obj (the caller holds c's lock) if it is a freeable object of the live cache c.
+// Returns 1, 0 when obj is not freeable (the caller says why), or -1 when a check refused and
+// reported it.
 SLAB__PRIVATE int slab__put(slab_cache *c, void *obj)
 {
+    slab__mag *m;
     if (SLAB__UNLIKELY(!slab__freeable(c, obj)))
         return 0;
 #if SLAB__HOOKS
     if (!slab__on_free(c, obj))
         return -1;
 #endif
-    if (SLAB__UNLIKELY(c->mag_count == SLAB__MAG_SIZE))
-        slab__mag_flush(c, SLAB__MAG_SIZE / 2);
-    c->mag[++c->mag_count] = obj;
-    c->active_objs--;
+    if ((m = slab__mag_for_free(c)) != NULL) {
+        m->obj[m->count + 1] = obj;
+        SLAB__STORE(m->count, m->count + 1);
+    } else {
+        slab__push_many(c, &obj, 1, 0);
+    }
     return 1;
 }
 
-// The magazine's pop and push, with no checks and no hooks.
-SLAB__PRIVATE void *slab__mag_pop(slab_cache *c)
+// slab__put with c's lock taken.
+SLAB__PRIVATE int slab__put_locked(slab_cache *c, void *obj)
 {
-    c->active_objs++;
-    return c->mag[c->mag_count--];
+    int r;
+    SLAB__LOCK(c->lock);
+    r = slab__put(c, obj);
+    SLAB__UNLOCK(c->lock);
+    return r;
 }
 
-SLAB__PRIVATE void slab__mag_push(slab_cache *c, void *obj)
+// The fast paths' pop and push on the calling thread's magazine, with no checks and no hooks.
+SLAB__PRIVATE void *slab__mag_pop(slab__mag *m)
 {
-    c->mag[++c->mag_count] = obj;
-    c->active_objs--;
+    uint32_t n = m->count;
+    SLAB__STORE(m->count, n - 1);
+    return m->obj[n];
+}
+
+SLAB__PRIVATE void slab__mag_push(slab__mag *m, void *obj)
+{
+    uint32_t n = m->count + 1;
+    m->obj[n] = obj;
+    SLAB__STORE(m->count, n);
 }
 
 // The O(1) free checks of the fast paths, in the first region only (elsewhere: the slow path):
 // obj is an object start of one of c's slabs, neither the head of its slab's free list, nor in
-// an empty slab, nor the object freed last. pg is obj's slab head, head its index, off obj's
-// offset from the region's first page.
+// an empty slab, nor the object freed last (the top of m, this thread's magazine). pg is obj's
+// slab head, head its index, off obj's offset from the region's first page.
 SLAB__PRIVATE int slab__fast_freeable(const slab_cache *c, const slab_heap *h, const slab__page *pg,
-                                      uint32_t head, size_t off, const void *obj)
+                                      uint32_t head, size_t off, const void *obj,
+                                      const slab__mag *m)
 {
     return pg->cache == c &&
            slab__slot_index(c, off - ((size_t)head << h->page_shift) - pg->colour) <
                c->objperslab &&
-           obj != pg->freelist && pg->inuse != 0 && obj != c->mag[c->mag_count];
+           obj != SLAB__LOAD(pg->freelist) && SLAB__LOAD(pg->inuse) != 0 &&
+           obj != m->obj[m->count];
 }
 
 // Says why obj cannot be freed to the live cache c.
@@ -1919,16 +2463,19 @@ SLAB__PRIVATE void slab__cache_oom(slab_cache *c)
 SLAB__PRIVATE slab_cache *slab__cache_new(slab_heap *h, const char *name, size_t size, size_t align,
                                           unsigned flags, void (*ctor)(void *, void *), void *ctx)
 {
-    slab_cache *c = (slab_cache *)slab_cache_alloc(&h->cache_cache);
-    if (!c)
-        return NULL;
-    slab__cache_setup(c, h, name, size, align, flags, ctor, ctx, 0);
-    c->prev = &h->cache_cache; // after the cache of caches, which stays first
-    c->next = h->cache_cache.next;
-    if (c->next)
-        c->next->prev = c;
-    h->cache_cache.next = c;
-    h->num_caches++;
+    slab_cache *c;
+    SLAB__LOCK(h->admin);
+    c = (slab_cache *)slab_cache_alloc(&h->cache_cache);
+    if (c) {
+        slab__cache_setup(c, h, name, size, align, flags, ctor, ctx, 0);
+        c->prev = &h->cache_cache; // after the cache of caches, which stays first
+        c->next = h->cache_cache.next;
+        if (c->next)
+            c->next->prev = c;
+        h->cache_cache.next = c;
+        h->num_caches++;
+    }
+    SLAB__UNLOCK(h->admin);
     return c;
 }
 
@@ -1949,11 +2496,19 @@ SLAB_API slab_cache *slab_cache_create(slab_heap *h, const char *name, size_t si
     return slab__cache_new(h, name, size, align, flags, ctor, ctx);
 }
 
-// Gives the cache's empty slabs, the active one included, back to the page heap.
+// Gives the cache's empty slabs, the active one included, back to the page heap, after the
+// objects of the magazines within reach (the caller's, the depot's; the caller holds c's lock).
+// Other threads return theirs on their next slow path (drain_gen).
 SLAB__PRIVATE size_t slab__release_empty(slab_cache *c)
 {
-    size_t before = c->slab_pages; // flushing the magazine may release slabs too
-    slab__mag_flush(c, c->mag_count);
+    size_t before = c->slab_pages; // flushing magazines may release slabs too
+#if SLAB_THREADS
+    c->drain_gen++;
+    slab__depot_drain(c);
+    slab__cpu_flush(c, &c->cpu[slab__tid]);
+#else
+    slab__mag_flush(c, &c->mag, c->mag.count);
+#endif
     while (c->lists[SLAB__EMPTY]) {
         slab__page *pg = c->lists[SLAB__EMPTY];
         slab__slab_list_del(c, pg, SLAB__EMPTY);
@@ -1966,9 +2521,20 @@ SLAB__PRIVATE size_t slab__release_empty(slab_cache *c)
     return before - c->slab_pages;
 }
 
+// Objects in c's magazines; every thread's with `all` (SLAB_THREADS), else only the calling
+// thread's and the depot's, whose contents this thread may read. The caller holds c's lock.
+SLAB__PRIVATE size_t slab__cached(const slab_cache *c, int all);
+
+// Objects the program holds: those the slabs count as in use, less those in magazines.
+SLAB__PRIVATE size_t slab__active_objs(const slab_cache *c)
+{
+    return c->inuse_objs - slab__cached(c, 1);
+}
+
 SLAB_API slab_error slab_cache_destroy(slab_cache *c)
 {
     slab_heap *h;
+    size_t live;
     if (!slab__cache_ok(c))
         return SLAB_ERR_BAD_HANDLE;
     h = c->heap;
@@ -1976,67 +2542,91 @@ SLAB_API slab_error slab_cache_destroy(slab_cache *c)
         slab__report(h, SLAB_ERR_INVALID_ARG, c, "the heap's own caches cannot be destroyed");
         return SLAB_ERR_INVALID_ARG;
     }
-    if (c->active_objs) { // the count, then (state bits) the first live objects one by one
-        slab__report_leak(h, c, "", c->active_objs, "objects in cache ", c->name,
+    SLAB__LOCK(h->admin);
+    SLAB__LOCK(c->lock);
+    live = slab__active_objs(c);
+    if (live) { // the count, then (state bits) the first live objects one by one
+        slab__report_leak(h, c, "", live, "objects in cache ", c->name,
                           ": nothing was destroyed");
 #if SLAB__HOOKS
         slab__report_live(c);
 #endif
+        SLAB__UNLOCK(c->lock);
+        SLAB__UNLOCK(h->admin);
         return SLAB_ERR_BUSY;
     }
+#if SLAB_THREADS
+    { // no thread may use c any more: every thread's magazines are within reach
+        unsigned t;
+        for (t = 0; t <= SLAB_MAX_THREADS; t++)
+            slab__cpu_release(c, &c->cpu[t]);
+    }
+#endif
     slab__release_empty(c);
     SLAB_ASSERT(c->nr_slabs == 0);
+    SLAB__UNLOCK(c->lock);
     c->prev->next = c->next; // the cache of caches is first, so prev is never NULL
     if (c->next)
         c->next->prev = c->prev;
     h->num_caches--;
     c->magic = SLAB__DEAD_MAGIC;
     slab_cache_free(&h->cache_cache, c);
+    SLAB__UNLOCK(h->admin);
     return SLAB_ERR_OK;
 }
 
-// Fills the empty magazine with up to half its size of objects from the slabs, making the
-// active slab a new one (or reclaiming) only when it has none. Returns how many it got.
-SLAB__PRIVATE uint32_t slab__mag_fill(slab_cache *c)
+// An object of c for the slow path (the caller holds c's lock): from the calling thread's
+// magazines, the depot or the slabs. NULL for want of pages.
+SLAB__PRIVATE void *slab__take_obj(slab_cache *c)
 {
-    while (c->mag_count < SLAB__MAG_SIZE / 2) {
-        slab__page *pg = c->active;
-        if (!pg || !pg->freelist) {
-            if (c->mag_count || slab__refill(c) != 0)
-                break;
-            pg = c->active;
-        }
-        c->mag[++c->mag_count] = slab__pop(c, pg);
-    }
-    return c->mag_count;
+    slab__mag *m = slab__mag_for_alloc(c);
+    void *obj;
+    if (!m)
+        obj = slab__slab_alloc(c);
+    else
+        obj = m->count ? slab__mag_pop(m) : NULL;
+#if SLAB__HOOKS
+    if (obj)
+        slab__on_alloc(c, obj);
+#endif
+    return obj;
 }
 
 // Allocation when the fast path cannot serve: an empty magazine, a heap with fault injection
-// or hooks, or a handle that is not a live cache.
+// or hooks, or a handle that is not a live cache. Reclaims once, with no lock held, when the
+// pages run out.
 SLAB__PRIVATE SLAB__COLD void *slab__alloc_slow(slab_cache *c)
 {
     void *obj;
+    int tries = 0;
     if (!slab__cache_ok(c))
         return NULL;
     // The heap's own bookkeeping is never injected (as failslab spares its cache of caches).
     if (c != &c->heap->cache_cache && !(c->flags & SLAB__INTERNAL) &&
         slab__injected(c->heap, c, c->object_size, c->flags))
         return NULL;
-    if (!c->mag_count && !slab__mag_fill(c)) {
-        slab__cache_oom(c);
-        return NULL;
-    }
-    obj = slab__mag_pop(c);
-#if SLAB__HOOKS
-    slab__on_alloc(c, obj);
+#if SLAB_THREADS
+    slab__thread_number();
 #endif
+    for (;;) {
+        SLAB__LOCK(c->lock);
+        obj = slab__take_obj(c);
+        SLAB__UNLOCK(c->lock);
+        if (obj || tries++ || !slab__reclaim(c->heap))
+            break;
+    }
+    if (!obj)
+        slab__cache_oom(c);
     return obj;
 }
 
 SLAB_API void *slab_cache_alloc(slab_cache *c)
 {
-    if (SLAB__LIKELY(SLAB__FAST && c && c->magic == SLAB__CACHE_MAGIC && c->mag_count))
-        return slab__mag_pop(c);
+    if (SLAB__LIKELY(SLAB__FAST && c && c->magic == SLAB__CACHE_MAGIC)) {
+        slab__mag *m = slab__my_mag(c);
+        if (SLAB__LIKELY(m->count))
+            return slab__mag_pop(m);
+    }
     return slab__alloc_slow(c);
 }
 
@@ -2060,20 +2650,25 @@ SLAB_API void *slab_cache_zalloc(slab_cache *c)
 // handle or a bad pointer.
 SLAB__PRIVATE SLAB__COLD void slab__free_slow(slab_cache *c, void *obj)
 {
-    if (obj && slab__cache_ok(c) && slab__put(c, obj) == 0)
+    if (!obj || !slab__cache_ok(c))
+        return;
+#if SLAB_THREADS
+    slab__thread_number();
+#endif
+    if (slab__put_locked(c, obj) == 0)
         slab__free_refused(c, obj);
 }
 
 SLAB_API void slab_cache_free(slab_cache *c, void *obj)
 {
-    if (SLAB__LIKELY(SLAB__FAST && c && c->magic == SLAB__CACHE_MAGIC &&
-                     c->mag_count < SLAB__MAG_SIZE)) {
+    if (SLAB__LIKELY(SLAB__FAST && c && c->magic == SLAB__CACHE_MAGIC)) {
+        slab__mag *m = slab__my_mag(c);
         const slab_heap *h = c->heap;
         size_t off = (size_t)(slab__addr(obj) - slab__addr(h->zone.base));
-        if (SLAB__LIKELY(off < h->zone.span)) {
+        if (SLAB__LIKELY(slab__mag_room(m) && off < h->zone.span)) {
             uint32_t head = h->zone.pages[off >> h->page_shift].head;
-            if (SLAB__LIKELY(slab__fast_freeable(c, h, &h->zone.pages[head], head, off, obj))) {
-                slab__mag_push(c, obj);
+            if (SLAB__LIKELY(slab__fast_freeable(c, h, &h->zone.pages[head], head, off, obj, m))) {
+                slab__mag_push(m, obj);
                 return;
             }
         }
@@ -2081,10 +2676,11 @@ SLAB_API void slab_cache_free(slab_cache *c, void *obj)
     slab__free_slow(c, obj);
 }
 
-// Adds slabs until c holds n free objects; all or nothing. Returns 0, or -1 for want of pages.
-SLAB__PRIVATE int slab__reserve_once(slab_cache *c, size_t n)
+// Adds slabs until c holds n free objects, counting the calling thread's magazine (the
+// caller holds c's lock); all or nothing. Returns 0, or -1 for want of pages.
+SLAB__PRIVATE int slab__reserve(slab_cache *c, size_t n, const slab__mag *m)
 {
-    size_t have = c->nr_slabs * c->objperslab - c->active_objs, made = 0;
+    size_t have = c->nr_slabs * c->objperslab - c->inuse_objs + (m ? m->count : 0), made = 0;
     while (have < n) {
         slab__page *pg = slab__slab_new(c);
         if (!pg) { // undo: the new slabs are the first ones on the empty list
@@ -2102,31 +2698,13 @@ SLAB__PRIVATE int slab__reserve_once(slab_cache *c, size_t n)
     return 0;
 }
 
-// slab__reserve_once, reclaiming memory once when the pages run short.
-SLAB__PRIVATE int slab__reserve(slab_cache *c, size_t n)
-{
-    if (slab__reserve_once(c, n) == 0)
-        return 0;
-    return slab__reclaim(c->heap) ? slab__reserve_once(c, n) : -1;
-}
-
-SLAB_API size_t slab_cache_alloc_bulk(slab_cache *c, size_t n, void **out)
+// Takes n objects of c into out, which the reserve guarantees (the caller holds c's lock):
+// the magazine's first, then runs of whole free lists.
+SLAB__PRIVATE void slab__bulk_take(slab_cache *c, size_t n, void **out, slab__mag *m)
 {
     size_t got = 0;
-    if (!slab__cache_ok(c) || n == 0)
-        return 0;
-    if (!out) {
-        slab__report(c->heap, SLAB_ERR_INVALID_ARG, c, "bulk alloc: out is NULL");
-        return 0;
-    }
-    if (slab__injected(c->heap, c, c->object_size, c->flags))
-        return 0;
-    if (n > SLAB__MAX_PAGES || slab__reserve(c, n) != 0) {
-        slab__cache_oom(c);
-        return 0;
-    }
-    while (got < n && c->mag_count)
-        out[got++] = c->mag[c->mag_count--];
+    while (m && got < n && m->count)
+        out[got++] = slab__mag_pop(m);
     while (got < n) {
         slab__page *pg = c->active;
         void *obj;
@@ -2141,32 +2719,63 @@ SLAB_API size_t slab_cache_alloc_bulk(slab_cache *c, size_t n, void **out)
             out[got++] = obj;
             obj = slab__link_get(obj, c->link_off);
         }
-        pg->freelist = obj;
-        pg->inuse += taken;
+        SLAB__STORE(pg->freelist, obj);
+        SLAB__STORE(pg->inuse, pg->inuse + taken);
+        c->inuse_objs += taken;
     }
-    c->active_objs += n;
 #if SLAB__HOOKS
-    c->heap->site_keep = 1;
+    SLAB__CALL(c->heap)->site_keep = 1;
     for (got = 0; got < n; got++)
         slab__on_alloc(c, out[got]);
-    c->heap->site_keep = 0;
+    SLAB__CALL(c->heap)->site_keep = 0;
 #endif
+}
+
+SLAB_API size_t slab_cache_alloc_bulk(slab_cache *c, size_t n, void **out)
+{
+    int tries = 0, ok;
+    if (!slab__cache_ok(c) || n == 0)
+        return 0;
+    if (!out) {
+        slab__report(c->heap, SLAB_ERR_INVALID_ARG, c, "bulk alloc: out is NULL");
+        return 0;
+    }
+    if (slab__injected(c->heap, c, c->object_size, c->flags))
+        return 0;
+#if SLAB_THREADS
+    slab__thread_number();
+#endif
+    for (;;) {
+        slab__mag *m;
+        SLAB__LOCK(c->lock);
+#if SLAB_THREADS
+        m = slab__has_mags(c) ? slab__my_cpu(c)->loaded : NULL;
+#else
+        m = &c->mag;
+#endif
+        ok = n <= SLAB__MAX_PAGES && slab__reserve(c, n, m) == 0;
+        if (ok)
+            slab__bulk_take(c, n, out, m);
+        SLAB__UNLOCK(c->lock);
+        if (ok || n > SLAB__MAX_PAGES || tries++ || !slab__reclaim(c->heap))
+            break;
+    }
+    if (!ok) {
+        slab__cache_oom(c);
+        return 0;
+    }
     return n;
 }
 
-SLAB_API size_t slab_cache_free_bulk(slab_cache *c, size_t n, void **objs)
+// Checks every pointer of a bulk free first (the caller holds c's lock), reusing the slab of
+// the one before. Returns 1 when all are freeable; else reports the first that is not.
+SLAB__PRIVATE int slab__bulk_check(slab_cache *c, size_t n, void **objs)
 {
-    size_t i, freed, span;
+    size_t i, span = (size_t)1 << c->heap->page_shift << c->order;
+    const slab__mag *m = slab__my_mag(c);
     const slab__page *pg = NULL;
     const char *lo = NULL;
-    if (!slab__cache_ok(c) || n == 0)
-        return 0;
-    if (!objs) {
-        slab__report(c->heap, SLAB_ERR_INVALID_ARG, c, "bulk free: objs is NULL");
-        return 0;
-    }
-    span = (size_t)1 << c->heap->page_shift << c->order;
-    for (i = 0; i < n; i++) { // check them all first, reusing the slab of the one before
+    for (i = 0; i < n; i++) {
         void *o = objs[i];
         if (!o)
             continue;
@@ -2175,7 +2784,7 @@ SLAB_API size_t slab_cache_free_bulk(slab_cache *c, size_t n, void **objs)
             return 0;
         }
         if (!(pg && slab__addr(o) - slab__addr(lo) < span && o != pg->freelist &&
-              o != c->mag[c->mag_count] &&
+              o != m->obj[m->count] &&
               slab__on_stride(c, (size_t)((const char *)o - lo) - pg->colour))) {
             if (!(pg = slab__freeable(c, o))) {
                 slab__free_refused(c, o);
@@ -2184,20 +2793,41 @@ SLAB_API size_t slab_cache_free_bulk(slab_cache *c, size_t n, void **objs)
             lo = slab__slab_base(c, pg);
         }
     }
+    return 1;
+}
+
+SLAB_API size_t slab_cache_free_bulk(slab_cache *c, size_t n, void **objs)
+{
+    size_t freed = 0;
+    if (!slab__cache_ok(c) || n == 0)
+        return 0;
+    if (!objs) {
+        slab__report(c->heap, SLAB_ERR_INVALID_ARG, c, "bulk free: objs is NULL");
+        return 0;
+    }
+    SLAB__LOCK(c->lock);
+    if (slab__bulk_check(c, n, objs)) {
 #if SLAB__HOOKS
-    c->heap->site_keep = 1;
+        SLAB__CALL(c->heap)->site_keep = 1;
 #endif
-    freed = slab__push_many(c, objs, n, 1);
+        freed = slab__push_many(c, objs, n, 1);
 #if SLAB__HOOKS
-    c->heap->site_keep = 0;
+        SLAB__CALL(c->heap)->site_keep = 0;
 #endif
-    c->active_objs -= freed;
+    }
+    SLAB__UNLOCK(c->lock);
     return freed;
 }
 
 SLAB_API size_t slab_cache_shrink(slab_cache *c)
 {
-    return slab__cache_ok(c) ? slab__release_empty(c) : 0;
+    size_t pages;
+    if (!slab__cache_ok(c))
+        return 0;
+    SLAB__LOCK(c->lock);
+    pages = slab__release_empty(c);
+    SLAB__UNLOCK(c->lock);
+    return pages;
 }
 
 // ==========================================================================================
@@ -2327,12 +2957,12 @@ SLAB__PRIVATE void slab__report_obj(const slab_cache *c, const void *obj, slab_e
 SLAB__PRIVATE slab__track slab__take_site(slab_heap *h)
 {
     slab__track t;
-    t.file = h->site_file;
-    t.line = h->site_line;
-    t.ret = h->site_ret;
-    if (!h->site_keep) { // a bulk call's objects all share its site
-        h->site_file = NULL;
-        h->site_ret = NULL;
+    t.file = SLAB__CALL(h)->site_file;
+    t.line = SLAB__CALL(h)->site_line;
+    t.ret = SLAB__CALL(h)->site_ret;
+    if (!SLAB__CALL(h)->site_keep) { // a bulk call's objects all share its site
+        SLAB__CALL(h)->site_file = NULL;
+        SLAB__CALL(h)->site_ret = NULL;
     }
     return t;
 }
@@ -2549,9 +3179,9 @@ SLAB_API SLAB__NOINLINE slab_cache *slab_debug_site_cache(slab_cache *c, const c
                                                           int line)
 {
     if (c && (c->magic == SLAB__CACHE_MAGIC || c->magic == SLAB__CACHE_SLOW) && c->heap) {
-        c->heap->site_file = file;
-        c->heap->site_line = line;
-        c->heap->site_ret = SLAB__RETURN_ADDRESS();
+        SLAB__CALL(c->heap)->site_file = file;
+        SLAB__CALL(c->heap)->site_line = line;
+        SLAB__CALL(c->heap)->site_ret = SLAB__RETURN_ADDRESS();
     }
     return c;
 }
@@ -2559,9 +3189,9 @@ SLAB_API SLAB__NOINLINE slab_cache *slab_debug_site_cache(slab_cache *c, const c
 SLAB_API SLAB__NOINLINE slab_heap *slab_debug_site_heap(slab_heap *h, const char *file, int line)
 {
     if (h && h->magic == SLAB__HEAP_MAGIC) {
-        h->site_file = file;
-        h->site_line = line;
-        h->site_ret = SLAB__RETURN_ADDRESS();
+        SLAB__CALL(h)->site_file = file;
+        SLAB__CALL(h)->site_line = line;
+        SLAB__CALL(h)->site_ret = SLAB__RETURN_ADDRESS();
     }
     return h;
 }
@@ -2618,19 +3248,25 @@ SLAB__PRIVATE int slab__kmalloc_class_fits(const slab_heap *h, unsigned idx)
 // The cache of class idx (which fits), made on first use; NULL (reported) without memory.
 SLAB__PRIVATE slab_cache *slab__kmalloc_cache(slab_heap *h, unsigned idx)
 {
-    if (!h->kmalloc[idx]) {
+    slab_cache *c = SLAB__LOAD_ACQ(h->kmalloc[idx]);
+    if (c)
+        return c;
+    SLAB__LOCK(h->admin);
+    if ((c = h->kmalloc[idx]) == NULL) { // another thread may have made it meanwhile
         size_t size = slab__kmalloc_size(idx), pos = 0;
         char name[SLAB__NAME_LEN];
         slab__fmt_str(name, &pos, "kmalloc-", 0, 8);
         slab__fmt_uint(name, &pos, size, 0);
         name[pos] = '\0';
-        h->kmalloc[idx] = slab__cache_new(h, name, size, slab__kmalloc_align(h, size),
-                                          SLAB__KMALLOC, NULL, NULL);
+        c = slab__cache_new(h, name, size, slab__kmalloc_align(h, size), SLAB__KMALLOC, NULL,
+                            NULL);
+        SLAB__STORE_REL(h->kmalloc[idx], c); // the fast path reads it without the lock
     }
-    return h->kmalloc[idx];
+    SLAB__UNLOCK(h->admin);
+    return c;
 }
 
-SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state, int zero);
+SLAB__PRIVATE void *slab__large(slab_heap *h, size_t size, unsigned state, int zero);
 
 // kmalloc for every case the fast path leaves: size 0, an empty magazine, first use of a
 // class, large requests, fault injection, hooks, bad handles. Zeroes the block if zero is set.
@@ -2639,7 +3275,7 @@ SLAB__PRIVATE SLAB__COLD void *slab__kmalloc_slow(slab_heap *h, size_t size, int
     void *p;
     if (!slab__heap_ok(h) || size == 0)
         return NULL;
-    if (size <= h->kmalloc_max && (h->kmalloc[slab__kmalloc_index(size)] ||
+    if (size <= h->kmalloc_max && (SLAB__LOAD(h->kmalloc[slab__kmalloc_index(size)]) ||
                                    slab__kmalloc_class_fits(h, slab__kmalloc_index(size)))) {
         slab_cache *c = slab__kmalloc_cache(h, slab__kmalloc_index(size));
         p = c ? slab_cache_alloc(c) : NULL;
@@ -2651,15 +3287,18 @@ SLAB__PRIVATE SLAB__COLD void *slab__kmalloc_slow(slab_heap *h, size_t size, int
 #endif
         return p;
     }
-    return slab__large_alloc(h, size, SLAB__PG_KLARGE, zero);
+    return slab__large(h, size, SLAB__PG_KLARGE, zero);
 }
 
 SLAB_API void *slab_kmalloc(slab_heap *h, size_t size)
 {
     if (SLAB__LIKELY(SLAB__FAST && h && h->magic == SLAB__HEAP_MAGIC && size - 1 < h->kmalloc_max)) {
-        slab_cache *c = h->kmalloc[slab__kmalloc_index(size)];
-        if (SLAB__LIKELY(c && c->magic == SLAB__CACHE_MAGIC && c->mag_count))
-            return slab__mag_pop(c);
+        slab_cache *c = SLAB__LOAD_ACQ(h->kmalloc[slab__kmalloc_index(size)]);
+        if (SLAB__LIKELY(c && c->magic == SLAB__CACHE_MAGIC)) {
+            slab__mag *m = slab__my_mag(c);
+            if (SLAB__LIKELY(m->count))
+                return slab__mag_pop(m);
+        }
     }
     return slab__kmalloc_slow(h, size, 0);
 }
@@ -2764,6 +3403,16 @@ SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state,
     return slab__page_addr(h, z, pg);
 }
 
+// slab__large_alloc under the page lock.
+SLAB__PRIVATE void *slab__large(slab_heap *h, size_t size, unsigned state, int zero)
+{
+    void *p;
+    SLAB__LOCK(h->pages);
+    p = slab__large_alloc(h, size, state, zero);
+    SLAB__UNLOCK(h->pages);
+    return p;
+}
+
 // Gives the run at pg back to the page heap.
 SLAB__PRIVATE void slab__run_free(slab_heap *h, slab__zone *z, slab__page *pg)
 {
@@ -2810,12 +3459,12 @@ SLAB__PRIVATE int slab__run_resize(slab_heap *h, slab__zone *z, slab__page *pg, 
 
 SLAB_API void *slab_vmalloc(slab_heap *h, size_t size)
 {
-    return slab__heap_ok(h) && size ? slab__large_alloc(h, size, SLAB__PG_VLARGE, 0) : NULL;
+    return slab__heap_ok(h) && size ? slab__large(h, size, SLAB__PG_VLARGE, 0) : NULL;
 }
 
 SLAB_API void *slab_vzalloc(slab_heap *h, size_t size)
 {
-    return slab__heap_ok(h) && size ? slab__large_alloc(h, size, SLAB__PG_VLARGE, 1) : NULL;
+    return slab__heap_ok(h) && size ? slab__large(h, size, SLAB__PG_VLARGE, 1) : NULL;
 }
 
 SLAB_API void *slab_kvmalloc(slab_heap *h, size_t size)
@@ -2893,7 +3542,19 @@ SLAB__PRIVATE void slab__free_block(slab_heap *h, void *p, unsigned accept)
     slab_error code;
     if (!p || !slab__heap_ok(h))
         return;
+#if SLAB_THREADS
+    slab__thread_number();
+#endif
+    SLAB__LOCK(h->pages);
     code = slab__find(h, p, accept, &f, &msg);
+    if (code == SLAB_ERR_OK && f.kind == SLAB__OWN_PAGES) {
+        SLAB__TAKE_BACK(h, p, (size_t)1 << h->page_shift << f.head->order);
+        h->block_pages -= slab__order_pages(f.head->order);
+        slab__buddy_give(f.zone, f.head, f.head->order);
+    } else if (code == SLAB_ERR_OK && f.kind != SLAB__OWN_KSLAB) {
+        slab__run_free(h, f.zone, f.head);
+    }
+    SLAB__UNLOCK(h->pages);
     if (code != SLAB_ERR_OK) {
 #if SLAB__HOOKS
         if (f.cache) { // with the cache's name (and call sites, if any)
@@ -2902,14 +3563,8 @@ SLAB__PRIVATE void slab__free_block(slab_heap *h, void *p, unsigned accept)
         }
 #endif
         slab__report(h, code, p, msg);
-    } else if (f.kind == SLAB__OWN_KSLAB) {
-        slab__put(f.cache, p); // checked by slab__find; a debug check may still refuse it
-    } else if (f.kind == SLAB__OWN_PAGES) {
-        SLAB__TAKE_BACK(h, p, (size_t)1 << h->page_shift << f.head->order);
-        h->block_pages -= slab__order_pages(f.head->order);
-        slab__buddy_give(f.zone, f.head, f.head->order);
-    } else {
-        slab__run_free(h, f.zone, f.head);
+    } else if (f.kind == SLAB__OWN_KSLAB && slab__put_locked(f.cache, p) == 0) {
+        slab__free_refused(f.cache, p); // freed by another thread since slab__find looked
     }
 }
 
@@ -2921,8 +3576,11 @@ SLAB__PRIVATE SLAB__COLD void slab__kfree_slow(slab_heap *h, void *p)
     slab__page *pg;
     if (!p || !slab__heap_ok(h))
         return;
+#if SLAB_THREADS
+    slab__thread_number();
+#endif
     pg = slab__page_of(h, p, &z);
-    if (pg && pg->cache && pg->cache->kmalloc && slab__put(pg->cache, p) != 0)
+    if (pg && pg->cache && pg->cache->kmalloc && slab__put_locked(pg->cache, p) != 0)
         return; // freed, or refused and reported by a debug check
     slab__free_block(h, p, SLAB__OWN_KSLAB | SLAB__OWN_KLARGE);
 }
@@ -2935,11 +3593,13 @@ SLAB_API void slab_kfree(slab_heap *h, void *p)
             uint32_t head = h->zone.pages[off >> h->page_shift].head;
             const slab__page *pg = &h->zone.pages[head];
             slab_cache *c = pg->cache;
-            if (SLAB__LIKELY(c && c->kmalloc && c->magic == SLAB__CACHE_MAGIC &&
-                             c->mag_count < SLAB__MAG_SIZE &&
-                             slab__fast_freeable(c, h, pg, head, off, p))) {
-                slab__mag_push(c, p);
-                return;
+            if (SLAB__LIKELY(c && c->kmalloc && c->magic == SLAB__CACHE_MAGIC)) {
+                slab__mag *m = slab__my_mag(c);
+                if (SLAB__LIKELY(slab__mag_room(m) &&
+                                 slab__fast_freeable(c, h, pg, head, off, p, m))) {
+                    slab__mag_push(m, p);
+                    return;
+                }
             }
         }
     }
@@ -2956,12 +3616,17 @@ SLAB_API void slab_kvfree(slab_heap *h, void *p)
 SLAB_API size_t slab_ksize(slab_heap *h, const void *p)
 {
     const char *msg = "ksize of NULL";
+    size_t run = 0;
     slab__found f;
     slab_error code = SLAB_ERR_INVALID_POINTER;
     if (!slab__heap_ok(h))
         return 0;
     if (p) {
+        SLAB__LOCK(h->pages);
         code = slab__find(h, p, SLAB__OWN_KSLAB | SLAB__OWN_KLARGE | SLAB__OWN_VLARGE, &f, &msg);
+        if (code == SLAB_ERR_OK && !f.cache)
+            run = (size_t)f.head->inuse << h->page_shift;
+        SLAB__UNLOCK(h->pages);
         if (code != SLAB_ERR_OK && f.cache && !f.kind && slab__freeable(f.cache, p))
             return f.cache->object_size; // an object of a typed cache has a size too
     }
@@ -2975,9 +3640,8 @@ SLAB_API size_t slab_ksize(slab_heap *h, const void *p)
         slab__set_usable(f.cache, (void *)p, f.cache->object_size); // the caller's block
 #endif
     if (!f.cache)
-        SLAB__RESIZE_OUT(h, p, (size_t)f.head->inuse << h->page_shift,
-                         (size_t)f.head->inuse << h->page_shift);
-    return f.cache ? f.cache->object_size : (size_t)f.head->inuse << h->page_shift;
+        SLAB__RESIZE_OUT(h, p, run, run);
+    return f.cache ? f.cache->object_size : run;
 }
 
 // realloc for the families in accept: kmalloc's, or (kv) kmalloc's and vmalloc's.
@@ -2997,13 +3661,16 @@ SLAB__PRIVATE void *slab__realloc(slab_heap *h, void *p, size_t size, unsigned a
         slab__free_block(h, p, accept);
         return NULL;
     }
+    SLAB__LOCK(h->pages);
     code = slab__find(h, p, accept, &f, &msg);
     if (code != SLAB_ERR_OK) {
+        SLAB__UNLOCK(h->pages);
         slab__report(h, code, p, msg);
         return NULL;
     }
     page = (size_t)1 << h->page_shift;
     if (f.cache) {
+        SLAB__UNLOCK(h->pages);
         old = f.cache->object_size;
         if (size <= old) {
 #if SLAB__HOOKS
@@ -3017,15 +3684,19 @@ SLAB__PRIVATE void *slab__realloc(slab_heap *h, void *p, size_t size, unsigned a
         if (size > h->kmalloc_max && size <= SIZE_MAX - (page - 1) &&
             slab__run_resize(h, f.zone, f.head, (size + page - 1) >> h->page_shift)) {
             SLAB__RESIZE_OUT(h, p, size, (size_t)f.head->inuse << h->page_shift);
+            SLAB__UNLOCK(h->pages);
             return p;
         }
+        SLAB__UNLOCK(h->pages);
     }
-    h->trying = !f.cache && size < old; // a shrink can always stay in place instead
+    SLAB__CALL(h)->trying = !f.cache && size < old; // a shrink can always stay in place instead
     q = kv && size > h->kmalloc_max ? slab_vmalloc(h, size) : slab_kmalloc(h, size);
-    h->trying = 0;
+    SLAB__CALL(h)->trying = 0;
     if (!q && !f.cache && size < old) { // never fail a shrink: keep the pages still needed
+        SLAB__LOCK(h->pages);
         slab__run_resize(h, f.zone, f.head, (size + page - 1) >> h->page_shift);
         SLAB__RESIZE_OUT(h, p, size, (size_t)f.head->inuse << h->page_shift);
+        SLAB__UNLOCK(h->pages);
         return p;
     }
     if (!q)
@@ -3049,21 +3720,27 @@ SLAB_API void *slab_kvrealloc(slab_heap *h, void *p, size_t size)
 // ==========================================================================================
 // >>reclaim  Memory pressure: empty slabs first, then the program's shrinkers.
 
-// Releases every cache's empty slabs.
+// Releases every cache's empty slabs (the caller holds the admin lock).
 SLAB__PRIVATE void slab__release_all_empty(slab_heap *h)
 {
     slab_cache *c;
-    for (c = h->caches; c; c = c->next)
+    for (c = h->caches; c; c = c->next) {
+        SLAB__LOCK(c->lock);
         slab__release_empty(c);
+        SLAB__UNLOCK(c->lock);
+    }
 }
 
-// Pages held by the slabs of all caches.
-SLAB__PRIVATE size_t slab__all_slab_pages(const slab_heap *h)
+// Pages held by the slabs of all caches (the caller holds the admin lock).
+SLAB__PRIVATE size_t slab__all_slab_pages(slab_heap *h)
 {
-    const slab_cache *c;
+    slab_cache *c;
     size_t pages = 0;
-    for (c = h->caches; c; c = c->next)
+    for (c = h->caches; c; c = c->next) {
+        SLAB__LOCK(c->lock);
         pages += c->slab_pages;
+        SLAB__UNLOCK(c->lock);
+    }
     return pages;
 }
 
@@ -3086,24 +3763,35 @@ SLAB__PRIVATE size_t slab__shrink_all(slab_heap *h)
 
 // Frees what it can for an allocation that found no memory. Returns 0 when reclaim is already
 // running (an allocation from inside a shrinker), so that callers do not retry in vain.
+// Called with no cache or page lock held; another thread's reclaim runs first, then this one.
 SLAB__PRIVATE int slab__reclaim(slab_heap *h)
 {
-    if (h->reclaiming || h->trying)
+    if (SLAB__CALL(h)->trying)
         return 0;
+    SLAB__LOCK(h->admin);
+    if (h->reclaiming) {
+        SLAB__UNLOCK(h->admin);
+        return 0;
+    }
     h->reclaiming = 1;
     slab__shrink_all(h);
     h->reclaiming = 0;
+    SLAB__UNLOCK(h->admin);
     return 1;
 }
 
 SLAB_API size_t slab_heap_shrink(slab_heap *h)
 {
-    size_t pages;
-    if (!slab__heap_ok(h) || h->reclaiming)
+    size_t pages = 0;
+    if (!slab__heap_ok(h))
         return 0;
-    h->reclaiming = 1;
-    pages = slab__shrink_all(h);
-    h->reclaiming = 0;
+    SLAB__LOCK(h->admin);
+    if (!h->reclaiming) {
+        h->reclaiming = 1;
+        pages = slab__shrink_all(h);
+        h->reclaiming = 0;
+    }
+    SLAB__UNLOCK(h->admin);
     return pages;
 }
 
@@ -3117,57 +3805,141 @@ SLAB_API slab_shrinker *slab_register_shrinker(slab_heap *h, slab_count_fn count
         slab__report(h, SLAB_ERR_INVALID_ARG, NULL, "a shrinker needs count and scan functions");
         return NULL;
     }
+    SLAB__LOCK(h->admin);
     if (!h->shrinker_cache)
         h->shrinker_cache = slab__cache_new(h, "slab_shrinker", sizeof(slab_shrinker), 0,
                                             SLAB__INTERNAL, NULL, NULL);
     s = h->shrinker_cache ? (slab_shrinker *)slab_cache_alloc(h->shrinker_cache) : NULL;
-    if (!s)
-        return NULL;
-    s->count = count;
-    s->scan = scan;
-    s->ctx = ctx;
-    s->next = h->shrinkers;
-    h->shrinkers = s;
+    if (s) {
+        s->count = count;
+        s->scan = scan;
+        s->ctx = ctx;
+        s->next = h->shrinkers;
+        h->shrinkers = s;
+    }
+    SLAB__UNLOCK(h->admin);
     return s;
 }
 
 SLAB_API void slab_unregister_shrinker(slab_heap *h, slab_shrinker *shrinker)
 {
     slab_shrinker **link;
+    int found;
     if (!slab__heap_ok(h) || !shrinker)
         return;
+    SLAB__LOCK(h->admin);
     for (link = &h->shrinkers; *link && *link != shrinker; link = &(*link)->next)
         ;
-    if (!*link) {
-        slab__report(h, SLAB_ERR_INVALID_ARG, shrinker, "shrinker is not registered");
-        return;
+    if ((found = *link != NULL) != 0) {
+        *link = shrinker->next;
+        slab_cache_free(h->shrinker_cache, shrinker);
     }
-    *link = shrinker->next;
-    slab_cache_free(h->shrinker_cache, shrinker);
+    SLAB__UNLOCK(h->admin);
+    if (!found)
+        slab__report(h, SLAB_ERR_INVALID_ARG, shrinker, "shrinker is not registered");
 }
+
+// Returns the calling thread's magazines in every live heap (SLAB_THREADS).
+SLAB_API void slab_thread_flush(void)
+{
+#if SLAB_THREADS
+    slab_heap *h;
+    slab_cache *c;
+    if (!slab__tid)
+        return;
+    slab__enter(&slab__registry); // heaps are neither made nor destroyed meanwhile
+    for (h = slab__heaps; h; h = h->next_heap) {
+        SLAB__LOCK(h->admin);
+        for (c = h->caches; c; c = c->next) {
+            SLAB__LOCK(c->lock);
+            slab__cpu_release(c, &c->cpu[slab__tid]);
+            SLAB__UNLOCK(c->lock);
+        }
+        SLAB__UNLOCK(h->admin);
+    }
+    slab__leave(&slab__registry);
+#endif
+}
+
+#if SLAB_THREADS
+// A thread ends (the POSIX key's destructor): its magazines and its number are given back.
+SLAB__PRIVATE void slab__thread_exit(void *unused)
+{
+    (void)unused;
+    slab_thread_flush();
+    slab__enter(&slab__numbers);
+    slab__tid_used[slab__tid] = 0;
+    slab__leave(&slab__numbers);
+    slab__tid = 0;
+}
+#endif
 
 // ==========================================================================================
 // >>stats  Figures of caches and of the page heap; the slabinfo dump; leak reports.
 
-// Slabs whose objects in use are all in the magazine: empty as far as the program knows.
+// The magazines of c (the caller holds c's lock): every thread's with `all`, else the calling
+// thread's and the depot's, whose contents this thread may read while others run.
+#if SLAB_THREADS
+#define SLAB__MAX_MAGS (2 * (SLAB_MAX_THREADS + 1) + SLAB__DEPOT_MAX)
+#else
+#define SLAB__MAX_MAGS 1
+#endif
+SLAB__PRIVATE unsigned slab__mags(const slab_cache *c, int all, const slab__mag **out)
+{
+#if SLAB_THREADS
+    const slab__mag *m;
+    unsigned n = 0, t;
+    for (t = 0; t <= SLAB_MAX_THREADS; t++) {
+        if (all || t == slab__tid) {
+            out[n++] = c->cpu[t].loaded;
+            out[n++] = c->cpu[t].prev;
+        }
+    }
+    for (m = c->depot_full; m; m = m->next)
+        out[n++] = m;
+    return n;
+#else
+    (void)all;
+    out[0] = &c->mag;
+    return 1;
+#endif
+}
+
+SLAB__PRIVATE size_t slab__cached(const slab_cache *c, int all)
+{
+    const slab__mag *mags[SLAB__MAX_MAGS];
+    unsigned n = slab__mags(c, all, mags), i;
+    size_t objs = 0;
+    for (i = 0; i < n; i++)
+        objs += SLAB__LOAD(mags[i]->count); // another thread's changes as this one reads
+    return objs;
+}
+
+// Slabs whose objects in use are all in magazines: empty as far as the program knows.
 SLAB__PRIVATE size_t slab__mag_only_slabs(const slab_cache *c)
 {
+    const slab__mag *mags[SLAB__MAX_MAGS];
+    unsigned n = slab__mags(c, 0, mags), a, b;
     const slab__zone *z = NULL;
-    size_t n = 0;
+    size_t slabs = 0;
     uint32_t i, j;
-    for (i = 1; i <= c->mag_count; i++) { // each slab is counted at its first magazine object
-        const slab__page *pg = slab__page_of(c->heap, c->mag[i], &z);
-        uint32_t same = 0;
-        int first = 1;
-        for (j = 1; j <= c->mag_count; j++) {
-            if (slab__page_of(c->heap, c->mag[j], &z) != pg)
-                continue;
-            same++;
-            first &= j >= i;
+    for (a = 0; a < n; a++) {
+        for (i = 1; i <= mags[a]->count; i++) { // a slab counts at its first magazine object
+            const slab__page *pg = slab__page_of(c->heap, mags[a]->obj[i], &z);
+            uint32_t same = 0;
+            int first = 1;
+            for (b = 0; b < n; b++) {
+                for (j = 1; j <= mags[b]->count; j++) {
+                    if (slab__page_of(c->heap, mags[b]->obj[j], &z) != pg)
+                        continue;
+                    same++;
+                    first &= b > a || (b == a && j >= i);
+                }
+            }
+            slabs += (size_t)(first && same == pg->inuse);
         }
-        n += (size_t)(first && same == pg->inuse);
     }
-    return n;
+    return slabs;
 }
 
 SLAB_API slab_error slab_cache_info(slab_cache *c, slab_slabinfo *out)
@@ -3179,6 +3951,7 @@ SLAB_API slab_error slab_cache_info(slab_cache *c, slab_slabinfo *out)
         slab__report(c->heap, SLAB_ERR_INVALID_ARG, c, "cache info: out is NULL");
         return SLAB_ERR_INVALID_ARG;
     }
+    SLAB__LOCK(c->lock);
     empty = c->nr[SLAB__EMPTY] + (c->active && c->active->inuse == 0) + slab__mag_only_slabs(c);
     SLAB_MEMSET(out, 0, sizeof *out);
     out->name = c->name;
@@ -3186,19 +3959,20 @@ SLAB_API slab_error slab_cache_info(slab_cache *c, slab_slabinfo *out)
     out->objsize = c->stride;
     out->align = c->align;
     out->flags = c->flags & SLAB__KNOWN_FLAGS;
-    out->active_objs = c->active_objs;
-    out->cached_objs = c->mag_count;
+    out->cached_objs = slab__cached(c, 1);
+    out->active_objs = c->inuse_objs - out->cached_objs;
     out->num_objs = c->nr_slabs * c->objperslab;
     out->objperslab = c->objperslab;
     out->pagesperslab = slab__order_pages(c->order);
     out->active_slabs = c->nr_slabs - empty;
     out->num_slabs = c->nr_slabs;
+    SLAB__UNLOCK(c->lock);
     return SLAB_ERR_OK;
 }
 
 SLAB_API slab_error slab_heap_stats(slab_heap *h, slab_heapinfo *out)
 {
-    const slab_cache *c;
+    slab_cache *c;
     const slab__zone *z;
     unsigned k;
     if (!slab__heap_ok(h))
@@ -3209,6 +3983,16 @@ SLAB_API slab_error slab_heap_stats(slab_heap *h, slab_heapinfo *out)
     }
     SLAB_MEMSET(out, 0, sizeof *out);
     out->page_size = (size_t)1 << h->page_shift;
+    SLAB__LOCK(h->admin);
+    for (c = h->caches; c; c = c->next) {
+        SLAB__LOCK(c->lock);
+        out->slab_pages += c->slab_pages;
+        if (c->flags & SLAB_RECLAIM_ACCOUNT)
+            out->reclaimable_pages += c->slab_pages;
+        SLAB__UNLOCK(c->lock);
+    }
+    out->num_caches = h->num_caches;
+    SLAB__LOCK(h->pages);
     for (z = &h->zone; z; z = z->next) {
         size_t largest = z->free_mask ? slab__order_pages(slab__log2(z->free_mask)) : 0;
         out->pages_total += z->npages;
@@ -3219,18 +4003,14 @@ SLAB_API slab_error slab_heap_stats(slab_heap *h, slab_heapinfo *out)
             out->free_blocks[k] += z->nr_free[k];
         out->metadata_bytes += (size_t)(z->region_hi - z->region_lo) - z->span;
     }
-    for (c = h->caches; c; c = c->next) {
-        out->slab_pages += c->slab_pages;
-        if (c->flags & SLAB_RECLAIM_ACCOUNT)
-            out->reclaimable_pages += c->slab_pages;
-    }
     out->large_pages = h->large_pages;
     out->block_pages = h->block_pages;
+    out->regions = h->num_zones;
+    SLAB__UNLOCK(h->pages);
+    SLAB__UNLOCK(h->admin);
     out->fragmentation = out->pages_free
         ? (unsigned)((out->pages_free - out->largest_free) * 100 / out->pages_free) : 0;
-    out->regions = h->num_zones;
-    out->num_caches = h->num_caches;
-    out->oom_count = h->oom_count;
+    out->oom_count = SLAB__LOAD(h->oom_count);
     return SLAB_ERR_OK;
 }
 
@@ -3240,10 +4020,12 @@ SLAB_API size_t slab_heap_max_alloc(slab_heap *h)
     size_t largest = 0;
     if (!slab__heap_ok(h))
         return 0;
+    SLAB__LOCK(h->pages);
     for (z = &h->zone; z; z = z->next) {
         size_t pages = z->free_mask ? slab__order_pages(slab__log2(z->free_mask)) : 0;
         largest = pages > largest ? pages : largest;
     }
+    SLAB__UNLOCK(h->pages);
     return largest << h->page_shift;
 }
 
@@ -3251,15 +4033,16 @@ SLAB_API int slab_heap_for_each_cache(slab_heap *h, int (*fn)(slab_cache *cache,
                                       void *user)
 {
     slab_cache *c, *next;
+    int r = 0;
     if (!slab__heap_ok(h) || !fn)
         return 0;
-    for (c = h->caches; c; c = next) {
-        int r;
+    SLAB__LOCK(h->admin);
+    for (c = h->caches; c && !r; c = next) {
         next = c->next;
-        if ((r = fn(c, user)) != 0)
-            return r;
+        r = fn(c, user);
     }
-    return 0;
+    SLAB__UNLOCK(h->admin);
+    return r;
 }
 
 
@@ -3284,6 +4067,7 @@ SLAB_API void slab_heap_dump(slab_heap *h, slab_print_fn print, void *user)
     unsigned k;
     if (!slab__heap_ok(h) || !print || slab_heap_stats(h, &hi) != SLAB_ERR_OK)
         return;
+    SLAB__LOCK(h->admin);
     for (k = 0; k < 2; k++) {
         pos = 0;
         slab__fmt_str(buf, &pos, head[k], 0, SLAB__LINE - 2);
@@ -3305,6 +4089,7 @@ SLAB_API void slab_heap_dump(slab_heap *h, slab_print_fn print, void *user)
         slab__fmt_uint(buf, &pos, si.num_slabs, 12);
         slab__emit(buf, pos, print, user);
     }
+    SLAB__UNLOCK(h->admin);
     pos = 0; // free blocks per order, as /proc/buddyinfo shows them
     slab__fmt_str(buf, &pos, "buddyinfo: free blocks of order 0..", 0, 40);
     slab__fmt_uint(buf, &pos, hi.max_order, 0);
@@ -3334,9 +4119,9 @@ SLAB__PRIVATE void slab__report_leaks(slab_heap *h)
     const slab__zone *z;
     slab_cache *c;
     for (c = h->caches; c; c = c->next)
-        if (c->active_objs && !(c->flags & SLAB__INTERNAL) && c != &h->cache_cache) {
-            slab__report_leak(h, c, "heap destroyed with ", c->active_objs, "objects in cache ",
-                              c->name, "");
+        if (slab__active_objs(c) && !(c->flags & SLAB__INTERNAL) && c != &h->cache_cache) {
+            slab__report_leak(h, c, "heap destroyed with ", slab__active_objs(c),
+                              "objects in cache ", c->name, "");
 #if SLAB__HOOKS
             slab__report_live(c);
 #endif
@@ -3484,20 +4269,37 @@ SLAB__PRIVATE int slab__check_slab(slab_cache *c, const slab__page *pg, slab__ch
     return 0;
 }
 
-// I7: the magazine holds distinct objects of c, which their slabs count as in use.
-SLAB__PRIVATE int slab__check_magazine(const slab_cache *c, slab__check_state *st)
+// I7: each magazine holds distinct objects of c, which their slabs count as in use.
+SLAB__PRIVATE int slab__check_magazine(const slab_cache *c, const slab__mag *m,
+                                       slab__check_state *st)
 {
     uint32_t i, j;
-    if (c->mag_count > SLAB__MAG_SIZE || c->mag[0])
+    if (m->count > SLAB__MAG_SIZE || m->obj[0])
         return slab__broken(st, 7, "a cache's magazine count or sentinel is wrong");
-    for (i = 1; i <= c->mag_count; i++) {
-        if (!slab__obj_slab(c, c->mag[i]))
+    for (i = 1; i <= m->count; i++) {
+        if (!slab__obj_slab(c, m->obj[i]))
             return slab__broken(st, 7, "a cache's magazine holds a pointer that is not its object");
         for (j = 1; j < i; j++)
-            if (c->mag[j] == c->mag[i])
+            if (m->obj[j] == m->obj[i])
                 return slab__broken(st, 7, "a cache's magazine holds an object twice");
     }
     return 0;
+}
+
+// I7 for all of c's magazines (SLAB_THREADS: at a quiescent point, as slab_heap_check says).
+SLAB__PRIVATE int slab__check_magazines(const slab_cache *c, slab__check_state *st)
+{
+    const slab__mag *mags[SLAB__MAX_MAGS];
+    unsigned n = slab__mags(c, 1, mags), i;
+    int r;
+    size_t objs = 0;
+    for (i = 0; i < n; i++) {
+        if ((r = slab__check_magazine(c, mags[i], st)) != 0)
+            return r;
+        objs += mags[i]->count;
+    }
+    return objs > c->inuse_objs ? slab__broken(st, 7, "magazines hold more objects than the slabs")
+                                : 0;
 }
 
 // I5..I7 for one cache: each list, the active slab, and the totals.
@@ -3532,10 +4334,9 @@ SLAB__PRIVATE int slab__check_cache(const slab_heap *h, slab_cache *c, slab__che
         n_slabs++;
     }
     pages = n_slabs << c->order;
-    if (n_slabs != c->nr_slabs || inuse != c->active_objs + c->mag_count ||
-        pages != c->slab_pages)
+    if (n_slabs != c->nr_slabs || inuse != c->inuse_objs || pages != c->slab_pages)
         return slab__broken(st, 7, "a cache's slab, page or object count is wrong");
-    if ((r = slab__check_magazine(c, st)) != 0)
+    if ((r = slab__check_magazines(c, st)) != 0)
         return r;
     *slabs += n_slabs;
     return 0;

@@ -113,6 +113,10 @@ run_unit "clang -fsanitize=address,undefined -O1" "$B/test_asan"
 run_unit "gcc -O2" "$B/test_gcc"
 run_unit "clang SLAB_DEBUG=1 -fsanitize=address,undefined" "$B/test_debug"
 run_unit "gcc SLAB_HARDEN=1 -O2" "$B/test_harden"
+run_unit "clang SLAB_THREADS=1 -fsanitize=address,undefined" "$B/test_threads"
+run_unit "threads stress, clang -fsanitize=thread" "$B/test_tsan"
+run_unit "threads stress, clang -fsanitize=thread SLAB_DEBUG=1" "$B/test_tsan_debug"
+run_unit "threads stress, clang -fsanitize=thread SLAB_MUTEX_*" "$B/test_tsan_mutex"
 # Valgrind (make test-valgrind): the unit tests of a SLAB_VALGRIND build under memcheck, which
 # must report no error, and tests/valgrind_misuse.c, whose cases memcheck must report.
 if command -v valgrind > /dev/null 2>&1; then

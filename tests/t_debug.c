@@ -233,9 +233,11 @@ static void td_state_take(td_state *s, slab_heap *h)
     size_t len = 0;
     uint64_t x = 1469598103934665603u;
     memcpy(&s->heap, h, sizeof *h);
-    s->heap.site_file = NULL; // the call-site macros' scratch for the next tracked call
-    s->heap.site_line = 0;
-    s->heap.site_ret = NULL;
+#if !SLAB_THREADS // the call-site macros' scratch for the next tracked call (else per thread)
+    s->heap.call.site_file = NULL;
+    s->heap.call.site_line = 0;
+    s->heap.call.site_ret = NULL;
+#endif
     for (z = &h->zone; z; z = z->next)
         len += z->npages * sizeof(slab__page);
     s->pages = (unsigned char *)malloc(len ? len : 1);

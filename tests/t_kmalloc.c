@@ -77,9 +77,9 @@ static void t_kmalloc_classes(void)
         /* every class cache is empty and holds no slab; only the cache structs remain */
         slab_heapinfo hi = tu_hinfo(h);
         slab_slabinfo cc = tu_cinfo(tu_find_cache(h, "slab_cache"));
-        CHECK(hi.slab_pages == cc.num_slabs * cc.pagesperslab);
+        CHECK(hi.slab_pages == cc.num_slabs * cc.pagesperslab + tu_mag_pages(h));
         CHECK(hi.pages_free + hi.slab_pages == pfree0);
-        CHECK(hi.num_caches == 1 + 25); /* the cache of caches and the 25 classes 8 .. 4096 */
+        CHECK(hi.num_caches == TU_OWN_CACHES + 25); /* the heap's own and the 25 classes 8 .. 4096 */
     }
     CHECK(tu_quiet());
     free(p);

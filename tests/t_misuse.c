@@ -556,9 +556,9 @@ static void t_misuse_corrupt(void)
     CHECK(tu_clean(h));
 
     /* counters */
-    c->active_objs++;
+    c->inuse_objs++;
     CHECK(tu_corrupt_seen(h, 7));
-    c->active_objs--;
+    c->inuse_objs--;
     CHECK(tu_clean(h));
     c->nr_slabs++;
     CHECK(tu_corrupt_seen(h, 7));

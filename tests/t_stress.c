@@ -434,7 +434,7 @@ static void ts_run(uint64_t seed, size_t ps, size_t size, size_t offset, unsigne
         }
         CHECK(tu_quiet());
         CHECK(tu_heap_ok(st->h, 0, size));
-        CHECK(tu_hinfo(st->h).num_caches == 1);
+        CHECK(tu_hinfo(st->h).num_caches == TU_OWN_CACHES);
     }
     tu_rec_reset();
     slab_heap_destroy(st->h);

@@ -1,0 +1,347 @@
+/* tests/threads.c - the SLAB_THREADS stress test, run under ThreadSanitizer by `make test`.
+ *
+ * 2, 4 and 8 threads share one heap. Each does a fixed number of random steps: typed-cache
+ * allocs and frees (one cache with a constructor), kmalloc of 8..2048 bytes, vmalloc of 4..32
+ * KiB, bulk alloc and free, and now and then a shrink or a statistics call. A quarter of the
+ * objects a thread allocates go through a shared queue to be freed by another thread (the
+ * producer/consumer of a job system). Every object is filled with a pattern of its own and
+ * checked, byte for byte, when it is freed. After the threads join: slab_heap_check, then
+ * exact statistics (the objects each cache holds are those the threads left live), then
+ * everything is freed and the caches shrink to no slab at all.
+ *
+ * Built with SLAB_MAX_THREADS=4, so the 8-thread round also runs threads without magazines.
+ * Prints "N passed, N failed" last.
+ */
+#define SLAB_THREADS 1
+#ifndef SLAB_MAX_THREADS
+#define SLAB_MAX_THREADS 4
+#endif
+#define SLAB_IMPLEMENTATION
+#include "slab.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STEPS 20000
+#define LIVE 64     /* objects a thread holds at most */
+#define QUEUE 1024  /* objects in flight between threads */
+#define NCACHES 2
+
+enum kind { K_CACHE, K_KMALLOC, K_VMALLOC };
+
+typedef struct obj {
+    void *p;
+    size_t size;
+    uint64_t tag;
+    int kind;
+    int cache; /* K_CACHE: index into caches[] */
+} obj;
+
+static int passed, failed;
+static slab_heap *heap;
+static slab_cache *caches[NCACHES];
+static const size_t cache_size[NCACHES] = {48, 200};
+static size_t errors_seen;          /* reports through the error hook: must stay 0 */
+
+static pthread_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
+static obj queue[QUEUE];
+static size_t qhead, qlen;
+static int corrupt; /* objects found with a wrong pattern */
+
+#define CHECK(c)                                                                              \
+    do {                                                                                      \
+        if (c) {                                                                              \
+            __atomic_add_fetch(&passed, 1, __ATOMIC_RELAXED);                                 \
+        } else {                                                                              \
+            __atomic_add_fetch(&failed, 1, __ATOMIC_RELAXED);                                 \
+            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);                               \
+        }                                                                                     \
+    } while (0)
+
+/* In the workers: only failures count (each round's checks after the join are the tests). */
+#define WCHECK(c)                                                                             \
+    do {                                                                                      \
+        if (!(c)) {                                                                           \
+            __atomic_add_fetch(&failed, 1, __ATOMIC_RELAXED);                                 \
+            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);                               \
+        }                                                                                     \
+    } while (0)
+
+static void on_error(slab_heap *h, slab_error code, const void *ptr, const char *msg, void *user)
+{
+    (void)h, (void)user;
+    pthread_mutex_lock(&qlock);
+    errors_seen++;
+    pthread_mutex_unlock(&qlock);
+    printf("error hook: %s at %p: %s\n", slab_error_name(code), ptr, msg);
+}
+
+static uint64_t rnd(uint64_t *s) /* splitmix64 */
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+/* The constructor's state: the first word says "constructed". */
+static void ctor(void *p, void *ctx)
+{
+    (void)ctx;
+    *(uint64_t *)p = 0xC0DEC0DEC0DEC0DEu;
+}
+
+static void fill(obj *o)
+{
+    unsigned char *b = (unsigned char *)o->p;
+    size_t i;
+    memcpy(b, &o->tag, sizeof o->tag);
+    for (i = sizeof o->tag; i < o->size; i++)
+        b[i] = (unsigned char)(o->tag + i);
+}
+
+static int intact(const obj *o)
+{
+    const unsigned char *b = (const unsigned char *)o->p;
+    size_t i;
+    if (memcmp(b, &o->tag, sizeof o->tag) != 0)
+        return 0;
+    for (i = sizeof o->tag; i < o->size; i++)
+        if (b[i] != (unsigned char)(o->tag + i))
+            return 0;
+    return 1;
+}
+
+static void release(obj *o)
+{
+    if (!intact(o))
+        __atomic_add_fetch(&corrupt, 1, __ATOMIC_RELAXED);
+    if (o->kind == K_CACHE) {
+        *(uint64_t *)o->p = 0xC0DEC0DEC0DEC0DEu; /* objects go back constructed */
+        slab_cache_free(caches[o->cache], o->p);
+    } else if (o->kind == K_KMALLOC) {
+        slab_kfree(heap, o->p);
+    } else {
+        slab_vfree(heap, o->p);
+    }
+}
+
+static int make(obj *o, uint64_t *s, int tid)
+{
+    unsigned r = (unsigned)(rnd(s) % 16);
+    o->tag = rnd(s) | 1;
+    if (r < 8) {
+        o->kind = K_CACHE;
+        o->cache = (int)(r & 1);
+        o->size = cache_size[o->cache];
+        o->p = slab_cache_alloc(caches[o->cache]);
+        if (o->p && o->cache == 0 && *(uint64_t *)o->p != 0xC0DEC0DEC0DEC0DEu)
+            __atomic_add_fetch(&corrupt, 1, __ATOMIC_RELAXED); /* constructed state lost */
+    } else if (r < 15) {
+        o->kind = K_KMALLOC;
+        o->size = 8 + (size_t)(rnd(s) % 2041);
+        o->p = r == 14 ? slab_kzalloc(heap, o->size) : slab_kmalloc(heap, o->size);
+    } else {
+        o->kind = K_VMALLOC;
+        o->size = 4096 + (size_t)(rnd(s) % (28 * 1024));
+        o->p = slab_vmalloc(heap, o->size);
+    }
+    (void)tid;
+    if (!o->p)
+        return 0;
+    fill(o);
+    return 1;
+}
+
+static int queue_put(const obj *o)
+{
+    int ok;
+    pthread_mutex_lock(&qlock);
+    ok = qlen < QUEUE;
+    if (ok)
+        queue[(qhead + qlen++) % QUEUE] = *o;
+    pthread_mutex_unlock(&qlock);
+    return ok;
+}
+
+static int queue_get(obj *o)
+{
+    int ok;
+    pthread_mutex_lock(&qlock);
+    ok = qlen > 0;
+    if (ok) {
+        *o = queue[qhead];
+        qhead = (qhead + 1) % QUEUE;
+        qlen--;
+    }
+    pthread_mutex_unlock(&qlock);
+    return ok;
+}
+
+typedef struct worker {
+    pthread_t thread;
+    int id;
+    size_t failed_allocs;
+    obj live[LIVE];
+    size_t nlive;
+} worker;
+
+/* Bulk: 16 objects of a cache at once, filled, checked and given back at once. */
+static void bulk_round(worker *w, uint64_t *s)
+{
+    void *batch[16];
+    int ci = (int)(rnd(s) % NCACHES);
+    size_t n = slab_cache_alloc_bulk(caches[ci], 16, batch), i;
+    for (i = 0; i < n; i++) {
+        obj o;
+        o.p = batch[i];
+        o.size = cache_size[ci];
+        o.tag = rnd(s) | 1;
+        fill(&o);
+        if (!intact(&o))
+            __atomic_add_fetch(&corrupt, 1, __ATOMIC_RELAXED);
+        *(uint64_t *)o.p = 0xC0DEC0DEC0DEC0DEu;
+    }
+    if (n)
+        WCHECK(slab_cache_free_bulk(caches[ci], n, batch) == n);
+    else
+        w->failed_allocs++;
+}
+
+static void *work(void *arg)
+{
+    worker *w = (worker *)arg;
+    uint64_t s = 0x1234567u + (uint64_t)w->id * 7919u;
+    int step;
+    for (step = 0; step < STEPS; step++) {
+        unsigned r = (unsigned)(rnd(&s) % 100);
+        obj o;
+        if (r < 45 && w->nlive < LIVE) {
+            if (make(&w->live[w->nlive], &s, w->id))
+                w->nlive++;
+            else
+                w->failed_allocs++;
+        } else if (r < 75 && w->nlive) {
+            size_t i = (size_t)(rnd(&s) % w->nlive);
+            o = w->live[i];
+            w->live[i] = w->live[--w->nlive];
+            if (r < 52 && queue_put(&o)) /* for another thread to free */
+                continue;
+            release(&o);
+        } else if (r < 90) {
+            if (queue_get(&o))
+                release(&o);
+        } else if (r < 95) {
+            bulk_round(w, &s);
+        } else if (r < 97) {
+            slab_slabinfo si;
+            WCHECK(slab_cache_info(caches[r & 1], &si) == SLAB_ERR_OK);
+        } else if (r < 98) {
+            slab_heapinfo hi;
+            WCHECK(slab_heap_stats(heap, &hi) == SLAB_ERR_OK);
+        } else if (r < 99) {
+            slab_cache_shrink(caches[step & 1]);
+        } else if (step % 1000 == 0) {
+            slab_heap_shrink(heap);
+        }
+    }
+    return NULL;
+}
+
+static void round_of(int nthreads)
+{
+    worker *w = (worker *)calloc((size_t)nthreads, sizeof *w);
+    size_t expect[NCACHES] = {0, 0}, large = 0, i;
+    obj o;
+    int t, ci;
+    slab_heapinfo hi;
+    printf("== %d threads, %d steps each\n", nthreads, STEPS);
+    for (t = 0; t < nthreads; t++) {
+        w[t].id = t + 1 + nthreads * 100;
+        CHECK(pthread_create(&w[t].thread, NULL, work, &w[t]) == 0);
+    }
+    for (t = 0; t < nthreads; t++)
+        CHECK(pthread_join(w[t].thread, NULL) == 0);
+    /* Quiescent: every structure is consistent and the figures are exact. */
+    CHECK(slab_heap_check(heap) == 0);
+    for (t = 0; t < nthreads; t++) {
+        for (i = 0; i < w[t].nlive; i++) {
+            if (w[t].live[i].kind == K_CACHE)
+                expect[w[t].live[i].cache]++;
+            large += w[t].live[i].kind == K_VMALLOC;
+        }
+    }
+    for (i = 0; i < qlen; i++) {
+        const obj *q = &queue[(qhead + i) % QUEUE];
+        if (q->kind == K_CACHE)
+            expect[q->cache]++;
+        large += q->kind == K_VMALLOC;
+    }
+    for (ci = 0; ci < NCACHES; ci++) {
+        slab_slabinfo si;
+        CHECK(slab_cache_info(caches[ci], &si) == SLAB_ERR_OK);
+        CHECK(si.active_objs == expect[ci]);
+        if (si.active_objs != expect[ci])
+            printf("cache %s: active_objs %zu, expected %zu\n", si.name, si.active_objs,
+                   expect[ci]);
+        CHECK(si.active_objs + si.cached_objs <= si.num_objs);
+    }
+    (void)large;
+    /* Free everything from this thread: cross-thread frees of the workers' last objects. */
+    for (t = 0; t < nthreads; t++)
+        for (i = 0; i < w[t].nlive; i++)
+            release(&w[t].live[i]);
+    while (queue_get(&o))
+        release(&o);
+    CHECK(slab_heap_check(heap) == 0);
+    /* Nothing is stranded in the exited threads' magazines: a shrink from here (the depot and
+       this thread's magazines) gives every slab back. */
+    slab_thread_flush();
+    for (ci = 0; ci < NCACHES; ci++) {
+        slab_slabinfo si;
+        slab_cache_shrink(caches[ci]);
+        CHECK(slab_cache_info(caches[ci], &si) == SLAB_ERR_OK);
+        CHECK(si.active_objs == 0 && si.cached_objs == 0 && si.num_slabs == 0);
+    }
+    slab_heap_shrink(heap);
+    CHECK(slab_heap_stats(heap, &hi) == SLAB_ERR_OK);
+    CHECK(hi.large_pages == 0);
+    CHECK(hi.slab_pages <= 8); /* the heap's own caches: cache structs and magazines */
+    CHECK(slab_heap_check(heap) == 0);
+    for (t = 0; t < nthreads; t++)
+        if (w[t].failed_allocs)
+            printf("thread %d: %zu allocations found no memory\n", t, w[t].failed_allocs);
+    free(w);
+}
+
+int main(void)
+{
+    size_t size = (size_t)64 << 20;
+    void *region = malloc(size);
+    slab_heap_config cfg;
+    int ci;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.on_error = on_error;
+    heap = slab_heap_init(region, size, &cfg);
+    CHECK(heap != NULL);
+    if (!heap)
+        return 1;
+    caches[0] = slab_cache_create(heap, "ctor48", cache_size[0], 0, 0, ctor, NULL);
+    caches[1] = slab_cache_create(heap, "plain200", cache_size[1], 0, 0, NULL, NULL);
+    CHECK(caches[0] && caches[1]);
+    round_of(2);
+    round_of(4);
+    round_of(8);
+    CHECK(corrupt == 0);
+    CHECK(errors_seen == 0);
+    for (ci = 0; ci < NCACHES; ci++)
+        CHECK(slab_cache_destroy(caches[ci]) == SLAB_ERR_OK);
+    CHECK(slab_heap_check(heap) == 0);
+    slab_heap_destroy(heap);
+    free(region);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed != 0;
+}
