@@ -563,10 +563,12 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #define SLAB__RETURN_ADDRESS() __builtin_return_address(0)
 #define SLAB__NOINLINE __attribute__((noinline)) // so the return address is the caller's
 #define SLAB__COLD __attribute__((noinline, cold)) // keeps slow paths out of the fast ones
+#define SLAB__INLINE __attribute__((always_inline)) inline // fast-path pieces, whatever the size
 #else
 #define SLAB__RETURN_ADDRESS() NULL
 #define SLAB__NOINLINE
 #define SLAB__COLD
+#define SLAB__INLINE
 #endif
 #define SLAB__LEAKS_SHOWN 16 // live objects a leak report lists per cache
 
@@ -2005,6 +2007,21 @@ SLAB__PRIVATE void *slab__pop(slab_cache *c, slab__page *pg)
     return obj;
 }
 
+// Takes up to max objects off the free list of slab pg into out, in one pass. Returns how many.
+SLAB__PRIVATE size_t slab__take_run(slab_cache *c, slab__page *pg, void **out, size_t max)
+{
+    void *obj = pg->freelist;
+    size_t n = 0;
+    for (; obj && n < max; n++) {
+        out[n] = obj;
+        obj = slab__link_get(obj, c->link_off);
+    }
+    SLAB__STORE(pg->freelist, obj);
+    SLAB__STORE(pg->inuse, pg->inuse + (uint32_t)n);
+    c->inuse_objs += n;
+    return n;
+}
+
 // An object of c from its slabs, the active slab refilled if need be; NULL for want of pages.
 SLAB__PRIVATE void *slab__slab_alloc(slab_cache *c)
 {
@@ -2143,16 +2160,15 @@ SLAB__PRIVATE void slab__mag_flush(slab_cache *c, slab__mag *m, uint32_t n)
 // active slab a new one only when it has none. Returns how many it got (0: no pages).
 SLAB__PRIVATE uint32_t slab__mag_fill(slab_cache *c, slab__mag *m)
 {
-    while (m->count < SLAB__MAG_SIZE / 2) {
-        slab__page *pg = c->active;
-        if (!pg || !pg->freelist) {
-            if (m->count || slab__refill(c) != 0)
+    size_t n = m->count;
+    while (n < SLAB__MAG_SIZE / 2) {
+        if (!c->active || !c->active->freelist) {
+            if (n || slab__refill(c) != 0)
                 break;
-            pg = c->active;
         }
-        m->obj[m->count + 1] = slab__pop(c, pg);
-        SLAB__STORE(m->count, m->count + 1);
+        n += slab__take_run(c, c->active, (void **)m->obj + n + 1, SLAB__MAG_SIZE / 2 - n);
     }
+    SLAB__STORE(m->count, (uint32_t)n);
     return m->count;
 }
 
@@ -2393,7 +2409,7 @@ SLAB__PRIVATE void slab__mag_push(slab__mag *m, void *obj)
 // obj is an object start of one of c's slabs, neither the head of its slab's free list, nor in
 // an empty slab, nor the object freed last (the top of m, this thread's magazine). pg is obj's
 // slab head, head its index, off obj's offset from the region's first page.
-SLAB__PRIVATE int slab__fast_freeable(const slab_cache *c, const slab_heap *h, const slab__page *pg,
+SLAB__PRIVATE SLAB__INLINE int slab__fast_freeable(const slab_cache *c, const slab_heap *h, const slab__page *pg,
                                       uint32_t head, size_t off, const void *obj,
                                       const slab__mag *m)
 {
@@ -2707,21 +2723,13 @@ SLAB__PRIVATE void slab__bulk_take(slab_cache *c, size_t n, void **out, slab__ma
         out[got++] = slab__mag_pop(m);
     while (got < n) {
         slab__page *pg = c->active;
-        void *obj;
-        uint32_t taken = 0;
         if (!pg || !pg->freelist) {
             int refilled = slab__refill(c); // cannot fail: the reserve holds n objects
             SLAB_ASSERT(refilled == 0);
             (void)refilled;
             pg = c->active;
         }
-        for (obj = pg->freelist; got < n && obj; taken++) {
-            out[got++] = obj;
-            obj = slab__link_get(obj, c->link_off);
-        }
-        SLAB__STORE(pg->freelist, obj);
-        SLAB__STORE(pg->inuse, pg->inuse + taken);
-        c->inuse_objs += taken;
+        got += slab__take_run(c, pg, out + got, n - got);
     }
 #if SLAB__HOOKS
     SLAB__CALL(c->heap)->site_keep = 1;

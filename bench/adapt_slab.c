@@ -4,6 +4,7 @@
      BENCH_VARIANT=rel   release build
      BENCH_VARIANT=dbg   -DSLAB_DEBUG=1 (with the debugging layer's call-site macros)
      BENCH_VARIANT=hard  -DSLAB_HARDEN=1
+     BENCH_VARIANT=thr   -DSLAB_THREADS=1 (thread-safe: section T shares one heap among threads)
    The heap's region is mapped once per adapter and kept across runs (warm pages, as a
    system allocator's heap is warm after its first run); every run builds a fresh heap on it. */
 #define _GNU_SOURCE
@@ -24,6 +25,7 @@
 #define VARIANT_rel 0
 #define VARIANT_dbg 1
 #define VARIANT_hard 2
+#define VARIANT_thr 3
 #define VARIANT CAT(VARIANT_, BENCH_VARIANT)
 
 #if VARIANT == VARIANT_rel
@@ -34,10 +36,24 @@
 #define SUFFIX " (SLAB_DEBUG=1)"
 #define KEYSUF "-debug"
 #define FAMILY "slab-debug"
-#else
+#elif VARIANT == VARIANT_hard
 #define SUFFIX " (SLAB_HARDEN=1)"
 #define KEYSUF "-harden"
 #define FAMILY "slab-harden"
+#else
+#define SUFFIX " (SLAB_THREADS=1)"
+#define KEYSUF "-thr"
+#define FAMILY "slab-thr"
+#endif
+
+#if VARIANT == VARIANT_thr
+#define THREAD_SAFE 1
+#define THREAD_DONE thread_done
+/* A worker thread of section T gives its magazines back before the adapter's teardown. */
+static void thread_done(void) { slab_thread_flush(); }
+#else
+#define THREAD_SAFE 0
+#define THREAD_DONE NULL
 #endif
 
 typedef struct slab_priv {
@@ -54,8 +70,9 @@ static void hook(slab_heap *heap, slab_error code, const void *ptr, const char *
     bench_adapter *a = (bench_adapter *)user;
     slab_priv *s = (slab_priv *)a->priv;
     (void)heap;
-    a->errors++;
-    if (!s->quiet && a->errors <= 5)
+    /* Atomic: in section T several threads may report at once. */
+    unsigned long n = __atomic_add_fetch(&a->errors, 1, __ATOMIC_RELAXED);
+    if (!s->quiet && n <= 5)
         fprintf(stderr, "bench: %s: %s: %s (pointer %p)\n", a->name, slab_error_name(code), msg,
                 ptr);
 }
@@ -152,18 +169,19 @@ static slab_priv p_cache = PRIV(1), p_km = PRIV(0);
 
 static bench_adapter a_cache = {
     "slab.h cache" SUFFIX, "slab-cache" KEYSUF, FAMILY, BK_FIXED, 1, 1, NULL, setup, teardown,
-    cache_alloc, cache_free, cache_alloc_bulk, cache_free_bulk, NULL, &p_cache, 0};
+    cache_alloc, cache_free, cache_alloc_bulk, cache_free_bulk, NULL, &p_cache, 0, THREAD_SAFE,
+    THREAD_DONE};
 static bench_adapter a_km = {
     "slab.h kmalloc" SUFFIX, "slab-kmalloc" KEYSUF, FAMILY, BK_GENERIC, 1, 1, NULL, setup,
-    teardown, km_alloc, km_free, NULL, NULL, NULL, &p_km, 0};
+    teardown, km_alloc, km_free, NULL, NULL, NULL, &p_km, 0, THREAD_SAFE, THREAD_DONE};
 #if VARIANT == VARIANT_rel
 static slab_priv p_vm = PRIV(0), p_pg = PRIV(0);
 static bench_adapter a_vm = {
     "slab.h vmalloc", "slab-vmalloc", FAMILY, BK_GENERIC, 1, 1, NULL, setup, teardown,
-    vm_alloc, vm_free, NULL, NULL, NULL, &p_vm, 0};
+    vm_alloc, vm_free, NULL, NULL, NULL, &p_vm, 0, 0, NULL};
 static bench_adapter a_pg = {
     "slab.h pages", "slab-pages", FAMILY, BK_PAGES, 1, 1, NULL, setup, teardown,
-    pg_alloc, pg_free, NULL, NULL, NULL, &p_pg, 0};
+    pg_alloc, pg_free, NULL, NULL, NULL, &p_pg, 0, 0, NULL};
 
 const char *bench_slab_version(void)
 {

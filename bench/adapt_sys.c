@@ -140,19 +140,19 @@ static void mi_dealloc(void *arg, void *p)
 
 static bench_adapter a_floor = {
     "free list (floor)", "floor", "floor", BK_FIXED, 0, 1, NULL, floor_setup, floor_teardown,
-    floor_alloc, floor_free, NULL, NULL, NULL, NULL, 0};
+    floor_alloc, floor_free, NULL, NULL, NULL, NULL, 0, 0, NULL};
 static bench_adapter a_empty = {
     "empty adapter", "empty", "empty", BK_FIXED | BK_GENERIC | BK_EMPTY, 0, 1, NULL, none_setup,
-    none_teardown, empty_alloc, empty_free, empty_bulk, empty_bulk, NULL, NULL, 0};
+    none_teardown, empty_alloc, empty_free, empty_bulk, empty_bulk, NULL, NULL, 0, 0, NULL};
 static bench_adapter a_glibc = {
     "glibc malloc", "glibc", "glibc", BK_GENERIC, 0, 1, NULL, none_setup, none_teardown,
-    glibc_alloc, glibc_free, NULL, NULL, NULL, NULL, 0};
+    glibc_alloc, glibc_free, NULL, NULL, NULL, NULL, 0, 1, NULL};
 static bench_adapter a_je = {
     "jemalloc", "jemalloc", "jemalloc", BK_GENERIC, 0, 0, NULL, none_setup, none_teardown,
-    je_alloc, je_dealloc, NULL, NULL, NULL, NULL, 0};
+    je_alloc, je_dealloc, NULL, NULL, NULL, NULL, 0, 1, NULL};
 static bench_adapter a_mi = {
     "mimalloc", "mimalloc", "mimalloc", BK_GENERIC, 0, 0, NULL, none_setup, none_teardown,
-    mi_alloc, mi_dealloc, NULL, NULL, NULL, NULL, 0};
+    mi_alloc, mi_dealloc, NULL, NULL, NULL, NULL, 0, 1, NULL};
 
 static char versions[256];
 static char je_note[320], mi_note[320];

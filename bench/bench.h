@@ -43,10 +43,14 @@ typedef struct bench_adapter {
     void *arg;
     void *priv;
     unsigned long errors; /* slab.h: reports received by the error hook since setup */
+    /* 1: alloc and free may be called from several threads at once on one setup (section T). */
+    int thread_safe;
+    /* Called by each worker thread of section T before it ends (NULL: nothing to do). */
+    void (*thread_done)(void);
 } bench_adapter;
 
 typedef struct bench_registry {
-    bench_adapter *a[32];
+    bench_adapter *a[40];
     int n;
 } bench_registry;
 
@@ -57,6 +61,7 @@ void bench_register_sys(bench_registry *r);       /* floor, empty, glibc, jemall
 void bench_register_slab_rel(bench_registry *r);  /* slab.h, release build */
 void bench_register_slab_dbg(bench_registry *r);  /* slab.h, -DSLAB_DEBUG=1 */
 void bench_register_slab_hard(bench_registry *r); /* slab.h, -DSLAB_HARDEN=1 */
+void bench_register_slab_thr(bench_registry *r);  /* slab.h, -DSLAB_THREADS=1 */
 
 /* Versions for the report header ("" when unknown). */
 const char *bench_sys_versions(void);

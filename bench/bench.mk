@@ -1,6 +1,6 @@
 # bench/bench.mk - the benchmark suite's build and run rules, included by the Makefile.
 #
-#   make bench                 the whole suite (A-F) plus bench-instr; writes bench/results.md,
+#   make bench                 the whole suite (A-F, T) plus bench-instr; writes bench/results.md,
 #                              bench/results.svg (about 3 minutes on the project's 2-core machine,
 #                              up to 7 when it is busy)
 #   make bench BENCH_QUICK=1   traces scaled to 1/10, no callgrind (20-40 s); writes
@@ -9,6 +9,7 @@
 #   make bench-profile         callgrind profile of slab.h's paths, annotated -> build/bench/profile/
 #   make bench-smoke           a tiny run of every cell (seconds): the harness builds and works
 #   BENCH_ARGS="--only slab-cache,glibc --sections A"   passed to the harness (bench/README.md)
+#   BENCH_ARGS="--sections T --threads 1,2,4,8"          section T (threads) with other counts
 
 BENCH_CC     ?= $(GCC)
 BENCH_CFLAGS ?= -std=gnu11 -O2 -DNDEBUG -g
@@ -18,13 +19,14 @@ BB           := $(B)/bench
 BENCH_DEF_rel  :=
 BENCH_DEF_dbg  := -DSLAB_DEBUG=1
 BENCH_DEF_hard := -DSLAB_HARDEN=1
+BENCH_DEF_thr  := -DSLAB_THREADS=1 -pthread
 # Recursive (=): evaluated only when a bench recipe runs.
 BENCH_COMMIT  = $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)$(shell \
                 git diff --quiet HEAD -- slab.h 2>/dev/null || echo ' + uncommitted slab.h changes')
 BENCH_TLS_ENV := BENCH_TLS_SET=1 GLIBC_TUNABLES=glibc.rtld.optional_static_tls=65536
 
 .PHONY: bench bench-instr bench-profile bench-smoke bench-build
-.SECONDARY: $(foreach v,rel dbg hard,$(BB)/impl-$(v).o $(BB)/adapt-$(v).o)
+.SECONDARY: $(foreach v,rel dbg hard thr,$(BB)/impl-$(v).o $(BB)/adapt-$(v).o)
 
 bench-build: $(BB)/bench $(BB)/same-code.txt
 
@@ -36,8 +38,8 @@ $(BB):
 $(BB)/inc/slab.h: slab.h | $(BB)
 	@mkdir -p $(BB)/inc && cp slab.h $@
 
-# slab.h's implementation and its adapters, once per variant. The debug and hardened copies get
-# their public symbols renamed (slab_x -> bench_dbg_slab_x) so that all three link together;
+# slab.h's implementation and its adapters, once per variant. The debug, hardened and threaded
+# copies get their public symbols renamed (slab_x -> bench_dbg_slab_x) so that all four link together;
 # renaming the combined object renames the adapters' references too.
 $(BB)/impl-%.o: bench/slab_impl.c $(BB)/inc/slab.h
 	$(BENCH_CC) $(BENCH_CFLAGS) $(BENCH_DEF_$*) -I$(BB)/inc -c $< -o $@
@@ -60,12 +62,13 @@ $(BB)/same-code.txt: $(BB)/impl-rel.o $(BB)/impl-dbg.o $(BB)/impl-hard.o
 	done | sed 's/^dbg$$/SLAB_DEBUG=1/; s/^hard$$/SLAB_HARDEN=1/' | paste -sd, - > $@
 
 $(BB)/harness.o: bench/harness.c bench/bench.h | $(BB)
-	$(BENCH_CC) $(BENCH_CFLAGS) -DBENCH_CFLAGS_STR='"$(BENCH_CFLAGS)"' -c $< -o $@
+	$(BENCH_CC) $(BENCH_CFLAGS) -pthread -DBENCH_CFLAGS_STR='"$(BENCH_CFLAGS)"' -c $< -o $@
 $(BB)/adapt_sys.o: bench/adapt_sys.c bench/bench.h | $(BB)
 	$(BENCH_CC) $(BENCH_CFLAGS) -c $< -o $@
 
-$(BB)/bench: $(BB)/harness.o $(BB)/adapt_sys.o $(BB)/slab-rel.o $(BB)/slab-dbg.o $(BB)/slab-hard.o
-	$(BENCH_CC) $^ -ldl -lm -o $@
+$(BB)/bench: $(BB)/harness.o $(BB)/adapt_sys.o $(BB)/slab-rel.o $(BB)/slab-dbg.o $(BB)/slab-hard.o \
+              $(BB)/slab-thr.o
+	$(BENCH_CC) $^ -pthread -ldl -lm -o $@
 
 BENCH_RUN = $(BB)/bench --same-code "$$(cat $(BB)/same-code.txt)" --commit "$(BENCH_COMMIT)"
 

@@ -17,6 +17,7 @@ COLOURS = {
     "slab": "#1f6fb4",
     "slab-debug": "#a6c8e6",
     "slab-harden": "#5d9bd1",
+    "slab-thr": "#0b3d6b",
     "glibc": "#e8822a",
     "jemalloc": "#3a9a3a",
     "mimalloc": "#8e5fbf",
@@ -85,8 +86,9 @@ def main():
                 cy = y + ROW_H / 2
                 out.append('<path d="M%.1f %.1f H%.1f M%.1f %.1f V%.1f M%.1f %.1f V%.1f" class="wh"/>'
                            % (a, cy, b, a, cy - 4, cy + 4, b, cy - 4, cy + 4))
+            unit = "" if is_ratio else " Mops/s" if sec.startswith("T-") else " ns"
             out.append('<text x="%d" y="%d" class="value">%s</text>'
-                       % (x0 + BAR_W + 6, y + ROW_H - 5, fmt(med) + ("" if is_ratio else " ns")))
+                       % (x0 + BAR_W + 6, y + ROW_H - 5, fmt(med) + unit))
             y += ROW_H
         if is_ratio:  # the 1.0 line (bytes equal to the live bytes) and issue 6's target
             y_top = y - ROW_H * len(rows)
@@ -102,16 +104,20 @@ def main():
         y += PAD
 
     legend = [("free list (floor)", "floor"), ("slab.h", "slab"), ("slab.h SLAB_HARDEN=1", "slab-harden"),
-              ("slab.h SLAB_DEBUG=1", "slab-debug"), ("glibc", "glibc"), ("jemalloc", "jemalloc"),
-              ("mimalloc", "mimalloc")]
+              ("slab.h SLAB_DEBUG=1", "slab-debug"), ("slab.h SLAB_THREADS=1", "slab-thr"),
+              ("glibc", "glibc"), ("jemalloc", "jemalloc"), ("mimalloc", "mimalloc")]
     lx = PAD
     for name, fam in legend:
+        if lx + 14 + 7 * len(name) > WIDTH - PAD:  # wrap onto a second line
+            lx = PAD
+            y += 16
         out.append('<rect x="%d" y="%d" width="10" height="10" fill="%s"/>' % (lx, y, COLOURS[fam]))
         out.append('<text x="%d" y="%d" class="leg">%s</text>' % (lx + 14, y + 9, html.escape(name)))
         lx += 14 + 7 * len(name) + 16
     y += 14 + PAD
     out.append('<text x="%d" y="%d" class="leg">Bars: median of the runs; whiskers: min–max; '
-               'shorter is better. A cut bar is off the panel\'s scale.</text>' % (PAD, y))
+               'shorter is better (T panels: Mops/s, longer is better). A cut bar is off the panel\'s '
+               'scale.</text>' % (PAD, y))
     y += PAD
 
     svg = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" '

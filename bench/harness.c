@@ -11,6 +11,8 @@
      E  footprint: slab.h, the smallest region on which the trace completes (binary search,
         fresh heaps) over peak live bytes; others, peak RSS growth over peak live bytes
      F  latency: per-operation TSC ticks for A, C and D after a churn that fragments the heap
+     T  threads: N threads (--threads 1,2) share one allocator; private working sets and
+        producer/consumer pairs, 64 B and 8..512 B (million free+alloc pairs per second)
    Each cell runs once to warm up, then --reps times (default 5), the allocators of a section
    interleaved (the order rotates every round); medians and min-max are reported.
 
@@ -22,6 +24,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -391,22 +395,23 @@ static __attribute__((noinline)) int bulk_loop(const bench_adapter *a, void **ob
 /* ================================================================================================
    Timed cells */
 
-enum { M_PAIRS, M_LIFO, M_BULK };
+enum { M_PAIRS, M_LIFO, M_BULK, M_THREADS };
 
 typedef struct cell {
-    const char *sec;   /* "A", "B", "C", "D", "D2" */
+    const char *sec;   /* "A", "B", "C", "D", "D2", "T" */
     char label[80];
     bench_adapter *a;
     int mode;
     size_t batch;
     trace *t;
     size_t pairs;      /* pairs of t timed: all, or a tenth for the debug build (its time) */
-    double ns[MAXREP]; /* ns per pair (A, C, D) or per operation (B) */
+    double ns[MAXREP]; /* ns per pair (A, C, D) or per operation (B); T: Mops/s (higher: faster) */
     int n;
     int failed;
+    int work, fixed, threads; /* T: W_PRIVATE or W_PC, 64 B objects or 8..512 B, threads */
 } cell;
 
-static cell cells[64];
+static cell cells[256];
 static int ncells;
 static void **scratch; /* live pointers / objects of the running cell */
 static size_t scratch_n;
@@ -429,6 +434,8 @@ static cell *add_cell(const char *sec, const char *key, int mode, size_t batch, 
         return NULL;
     if (mode == M_BULK && !a->alloc_bulk)
         return NULL;
+    if (ncells == (int)(sizeof cells / sizeof *cells))
+        die("too many cells (at most %d)", ncells);
     c = &cells[ncells++];
     memset(c, 0, sizeof *c);
     c->sec = sec;
@@ -446,16 +453,335 @@ static cell *add_cell(const char *sec, const char *key, int mode, size_t batch, 
     return c;
 }
 
-/* One run of a cell; returns ns per unit, or -1 on failure. */
+
+/* ================================================================================================
+   T: threads. N worker threads share one allocator state (one heap and cache for slab.h):
+     private             each thread churns its own 10,000 live objects (its own trace);
+     producer/consumer   N/2 pairs: the producer allocates, writes a byte and passes the object
+                         through a bounded single-producer/single-consumer ring to its consumer,
+                         which checks the byte and frees it; N = 1: one thread alternates batches.
+   64 B objects (slab.h's cache) or uniform 8..512 B (slab.h's kmalloc). A run is timed from the
+   first thread out of a start barrier (which every thread reaches after its fill) to the last
+   thread's last operation; an end barrier, then the drain and slab_thread_flush come after. Unit: million free+alloc
+   pairs per second over all threads. */
+
+enum { W_PRIVATE, W_PC, W_CPU };
+
+#define T_MAXTHREADS 256
+#define T_LIVE 10000    /* objects per thread (private) */
+#define RING_SIZE 1024  /* objects in flight per producer/consumer pair; a power of two */
+#define PC_BATCH 64     /* one thread alone: objects produced, then consumed, per batch */
+
+static size_t T_PAIRS = 4000000; /* per thread (private) or per producer (producer/consumer) */
+static int t_counts[16] = {1, 2}, n_counts = 2, t_max = 2; /* --threads */
+static trace *t_traces;   /* one per thread: T_LIVE live, 8..512 B; 64 B workloads use its slots */
+static uint32_t *t_init64; /* T_LIVE x 64 */
+static void ***t_live;     /* one live array per thread */
+
+typedef struct ring {
+    _Alignas(64) size_t head; /* written by the producer only */
+    _Alignas(64) size_t tail; /* written by the consumer only */
+    _Alignas(64) void *slot[RING_SIZE];
+} ring;
+static ring *t_rings;
+
+enum { R_PRIVATE, R_PRODUCER, R_CONSUMER, R_ALONE, R_CPU };
+
+typedef struct tjob {
+    _Alignas(64) const bench_adapter *a;
+    const trace *t; /* private: this thread's trace; producer/consumer: the pair's sizes */
+    int fixed;      /* 1: 64 B objects */
+    int role;
+    ring *q;
+    void **live;
+    size_t n; /* pairs (private) or objects (producer/consumer) */
+    pthread_barrier_t *bar;
+    int ok;
+    uint64_t sink; /* R_CPU: the result, so the loop is not optimised away */
+    double t0, t1; /* when this thread left the start barrier and finished its last pair */
+} tjob;
+
+static void t_generate(uint64_t seed)
+{
+    t_traces = big_alloc((size_t)t_max * sizeof *t_traces);
+    t_live = big_alloc((size_t)t_max * sizeof *t_live);
+    t_init64 = big_alloc(T_LIVE * sizeof *t_init64);
+    t_rings = big_alloc((size_t)(t_max / 2 + 1) * sizeof *t_rings);
+    for (size_t i = 0; i < T_LIVE; i++)
+        t_init64[i] = 64;
+    for (int k = 0; k < t_max; k++) {
+        trace *t = &t_traces[k];
+        t->id = "T";
+        t->what = "8..512 B";
+        t->live = T_LIVE;
+        t->npairs = T_PAIRS;
+        t->lo = 8;
+        t->hi = 512;
+        trace_gen(t, seed + (uint64_t)k);
+        t_live[k] = big_alloc(T_LIVE * sizeof(void *));
+    }
+}
+
+/* Waiting for the other side of a ring: spin, and yield now and then (more threads than cores). */
+static inline void t_wait(unsigned *spins)
+{
+    if (++*spins % 64 == 0)
+        sched_yield();
+#if defined(__x86_64__) || defined(__i386__)
+    else
+        __builtin_ia32_pause();
+#endif
+}
+
+static inline void ring_push(ring *q, size_t *head, size_t *tail_seen, void *p)
+{
+    unsigned spins = 0;
+    while (*head - *tail_seen == RING_SIZE) {
+        *tail_seen = __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE);
+        if (*head - *tail_seen == RING_SIZE)
+            t_wait(&spins);
+    }
+    q->slot[*head & (RING_SIZE - 1)] = p;
+    __atomic_store_n(&q->head, ++*head, __ATOMIC_RELEASE);
+}
+
+static inline void *ring_pop(ring *q, size_t *tail, size_t *head_seen)
+{
+    unsigned spins = 0;
+    void *p;
+    while (*tail == *head_seen) {
+        *head_seen = __atomic_load_n(&q->head, __ATOMIC_ACQUIRE);
+        if (*tail == *head_seen)
+            t_wait(&spins);
+    }
+    p = q->slot[*tail & (RING_SIZE - 1)];
+    __atomic_store_n(&q->tail, ++*tail, __ATOMIC_RELEASE); /* after the read: the slot is free */
+    return p;
+}
+
+/* Private: fill, start barrier, the pairs, end barrier, drain. */
+static void t_private(tjob *j)
+{
+    void *(*al)(void *, size_t) = j->a->alloc;
+    void (*fr)(void *, void *) = j->a->free;
+    void *arg = j->a->arg;
+    const uint32_t *slot = j->t->slot, *size = j->fixed ? NULL : j->t->size;
+    const uint32_t *init = j->fixed ? t_init64 : j->t->init_size;
+    void **live = j->live;
+    size_t i;
+    int ok = 1;
+    for (i = 0; i < T_LIVE; i++) {
+        live[i] = ok ? al(arg, init[i]) : NULL;
+        if (!live[i])
+            ok = 0;
+        else
+            *(uint32_t *)live[i] = (uint32_t)i;
+    }
+    pthread_barrier_wait(j->bar);
+    j->t0 = now_s();
+    for (i = 0; ok && i < j->n; i++) {
+        uint32_t s = slot[i];
+        void *p;
+        fr(arg, live[s]);
+        p = al(arg, size ? size[i] : 64);
+        live[s] = p;
+        if (__builtin_expect(p == NULL, 0))
+            ok = 0;
+        else
+            *(uint32_t *)p = (uint32_t)i;
+    }
+    j->t1 = now_s();
+    pthread_barrier_wait(j->bar);
+    for (i = 0; i < T_LIVE; i++)
+        if (live[i])
+            fr(arg, live[i]);
+    j->ok = ok;
+}
+
+/* Producer: allocates and passes objects on; a failed allocation passes NULL and stops. */
+static int t_produce(tjob *j, size_t from, size_t to, size_t *head, size_t *tail_seen)
+{
+    void *(*al)(void *, size_t) = j->a->alloc;
+    void *arg = j->a->arg;
+    const uint32_t *size = j->fixed ? NULL : j->t->size;
+    for (size_t i = from; i < to; i++) {
+        unsigned char *p = (unsigned char *)al(arg, size ? size[i] : 64);
+        if (p)
+            p[0] = (unsigned char)i; /* before the push: the consumer may free it at once */
+        ring_push(j->q, head, tail_seen, p);
+        if (!p)
+            return 0;
+    }
+    return 1;
+}
+
+/* Consumer: takes objects in order, checks the producer's byte, frees them. */
+static int t_consume(tjob *j, size_t from, size_t to, size_t *tail, size_t *head_seen)
+{
+    void (*fr)(void *, void *) = j->a->free;
+    void *arg = j->a->arg;
+    int ok = 1;
+    for (size_t i = from; i < to; i++) {
+        unsigned char *p = (unsigned char *)ring_pop(j->q, tail, head_seen);
+        if (!p)
+            return 0;
+        if (p[0] != (unsigned char)i)
+            ok = 0;
+        fr(arg, p);
+    }
+    return ok;
+}
+
+static void *t_main(void *arg)
+{
+    tjob *j = (tjob *)arg;
+    size_t head = 0, seen = 0;
+    if (j->role == R_PRIVATE) {
+        t_private(j);
+    } else if (j->role == R_CPU) { /* no allocator: what the machine gives N threads now */
+        const uint32_t *slot = j->t->slot;
+        uint64_t x = 0;
+        pthread_barrier_wait(j->bar);
+        j->t0 = now_s();
+        for (size_t i = 0; i < j->n; i++)
+            for (int r = 0; r < 16; r++) { /* about as long as a pair of the allocators */
+                x += slot[i] * 0x9E3779B97F4A7C15ull;
+                x ^= x >> 29;
+            }
+        j->sink = x;
+        j->ok = 1;
+        j->t1 = now_s();
+        pthread_barrier_wait(j->bar);
+    } else {
+        pthread_barrier_wait(j->bar);
+        j->t0 = now_s();
+        if (j->role == R_PRODUCER) {
+            j->ok = t_produce(j, 0, j->n, &head, &seen);
+        } else if (j->role == R_CONSUMER) {
+            j->ok = t_consume(j, 0, j->n, &head, &seen);
+        } else { /* alone: a batch through the ring, then back out of it */
+            size_t tail = 0, hseen = 0;
+            j->ok = 1;
+            for (size_t i = 0; j->ok && i < j->n; i += PC_BATCH) {
+                size_t to = j->n - i < PC_BATCH ? j->n : i + PC_BATCH;
+                j->ok = t_produce(j, i, to, &head, &seen) & t_consume(j, i, to, &tail, &hseen);
+            }
+        }
+        j->t1 = now_s();
+        pthread_barrier_wait(j->bar);
+    }
+    if (j->a->thread_done)
+        j->a->thread_done();
+    return NULL;
+}
+
+/* Threads a cell really runs: producer/consumer with an odd N > 1 leaves one thread out. */
+static int t_used(int work, int n) { return work == W_PC && n > 1 ? n / 2 * 2 : n; }
+
+/* One run of a T cell; returns million pairs per second, or -1 on failure. */
+static double run_tcell(cell *c)
+{
+    bench_adapter *a = c->a;
+    int n = t_used(c->work, c->threads), ok = 1;
+    pthread_t tid[T_MAXTHREADS];
+    static tjob job[T_MAXTHREADS];
+    pthread_barrier_t bar;
+    bench_cfg cfg;
+    double t0, t1, ops;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.object_size = 64;
+    cfg.max_live = (size_t)n * T_LIVE;
+    cfg.region_bytes = 32 * MiB + (size_t)n * 16 * MiB;
+    if (a->setup(a, &cfg) != 0) {
+        fprintf(stderr, "bench: %s: setup failed\n", a->name);
+        return -1;
+    }
+    pthread_barrier_init(&bar, NULL, (unsigned)n);
+    for (int k = 0; k < n; k++) {
+        tjob *j = &job[k];
+        memset(j, 0, sizeof *j);
+        j->a = a;
+        j->fixed = c->fixed;
+        j->bar = &bar;
+        j->n = T_PAIRS;
+        if (c->work == W_PRIVATE || c->work == W_CPU) {
+            j->role = c->work == W_CPU ? R_CPU : R_PRIVATE;
+            j->t = &t_traces[k];
+            j->live = t_live[k];
+        } else {
+            j->role = n == 1 ? R_ALONE : k % 2 ? R_CONSUMER : R_PRODUCER;
+            j->t = &t_traces[k / 2];
+            j->q = &t_rings[k / 2];
+            j->q->head = j->q->tail = 0;
+        }
+    }
+    for (int k = 0; k < n; k++)
+        if (pthread_create(&tid[k], NULL, t_main, &job[k]) != 0)
+            die("pthread_create failed (thread %d of %d)", k + 1, n);
+    /* The workers take the times (the main thread may get a core only after they finished):
+       from the first thread out of the start barrier to the last one's last operation. */
+    t0 = INFINITY;
+    t1 = 0;
+    for (int k = 0; k < n; k++) {
+        pthread_join(tid[k], NULL);
+        ok &= job[k].ok;
+        t0 = job[k].t0 < t0 ? job[k].t0 : t0;
+        t1 = job[k].t1 > t1 ? job[k].t1 : t1;
+    }
+    pthread_barrier_destroy(&bar);
+    if (a->errors) {
+        fprintf(stderr, "bench: %s: %lu error reports in section T\n", a->name, a->errors);
+        ok = 0;
+    }
+    a->teardown(a);
+    if (!ok) {
+        fprintf(stderr, "bench: %s: section T, %d threads: an allocation or a check failed\n",
+                a->name, n);
+        return -1;
+    }
+    ops = (double)T_PAIRS * (c->work != W_PC ? n : n == 1 ? 1 : n / 2);
+    return ops / (t1 - t0) / 1e6;
+}
+
+static void add_tcell(const char *key, int work, int fixed, int threads)
+{
+    bench_adapter *a = adapter(key);
+    cell *c;
+    if (!a || (work == W_CPU ? !(a->kind & BK_EMPTY)
+                             : !a->thread_safe || (a->kind & BK_EMPTY) ||
+                                   (!fixed && !(a->kind & BK_GENERIC))))
+        return;
+    if (!(c = add_cell("T", key, M_THREADS, 0, NULL)))
+        return;
+    c->work = work;
+    c->fixed = fixed;
+    c->threads = threads;
+    if (work == W_CPU)
+        snprintf(c->label, sizeof c->label, "loop over the trace");
+}
+
+static const char *t_workload(const cell *c)
+{
+    if (c->work == W_CPU)
+        return "control: no allocator";
+    return c->work == W_PRIVATE ? (c->fixed ? "private, 64 B" : "private, 8..512 B")
+                                : (c->fixed ? "producer/consumer, 64 B"
+                                            : "producer/consumer, 8..512 B");
+}
+
+/* One run of a cell; returns ns per unit (T: Mops/s), or -1 on failure. */
 static double run_cell(cell *c)
 {
     bench_adapter *a = c->a;
     trace *t = c->t;
     size_t live_n = t ? t->live : B_N;
     bench_cfg cfg = cfg_for(t, live_n, t ? t->region_bytes : 64 * MiB);
-    void **live = scratch_get(live_n);
+    void **live;
     double t0, t1, units;
     int ok = 1;
+    if (c->mode == M_THREADS)
+        return run_tcell(c);
+    live = scratch_get(live_n);
     if (a->setup(a, &cfg) != 0) {
         fprintf(stderr, "bench: %s: setup failed\n", a->name);
         return -1;
@@ -1001,6 +1327,69 @@ static void print_lat(void)
     }
 }
 
+/* ---- T: threads ---- */
+
+/* 1: any cell of section T; 0: any cell of the other sections. */
+static int have_cells(int t)
+{
+    for (int i = 0; i < ncells; i++)
+        if ((strcmp(cells[i].sec, "T") == 0) == t)
+            return 1;
+    return 0;
+}
+
+static const cell *find_tcell(const char *key, int work, int fixed, int threads)
+{
+    for (int i = 0; i < ncells; i++) {
+        const cell *c = &cells[i];
+        if (!strcmp(c->sec, "T") && !strcmp(c->a->key, key) && c->work == work &&
+            c->fixed == fixed && c->threads == threads && !c->failed && c->n)
+            return c;
+    }
+    return NULL;
+}
+
+static const char *fmt_mops(char *buf, double v)
+{
+    snprintf(buf, 32, v < 10 ? "%.2f" : v < 100 ? "%.1f" : "%.0f", v);
+    return buf;
+}
+
+static void print_threads(void)
+{
+    out("| workload | allocator | threads | Mops/s | min–max | × 1 thread | × glibc |\n");
+    out("|---|---|--:|--:|--:|--:|--:|\n");
+    for (int i = 0; i < ncells; i++) {
+        const cell *c = &cells[i];
+        char b1[32], b2[32], b3[32], b4[32], b5[32], thr[16];
+        double med, mn, mx;
+        if (strcmp(c->sec, "T"))
+            continue;
+        snprintf(thr, sizeof thr, "%d", t_used(c->work, c->threads));
+        if (c->failed || !c->n) {
+            out("| %s | %s | %s | failed | | | |\n", t_workload(c), c->label, thr);
+            continue;
+        }
+        med = cell_med(c);
+        mn = mx = c->ns[0];
+        for (int k = 1; k < c->n; k++) {
+            mn = c->ns[k] < mn ? c->ns[k] : mn;
+            mx = c->ns[k] > mx ? c->ns[k] : mx;
+        }
+        out("| %s | %s | %s | **%s** | %s–%s | %s | %s |\n", t_workload(c), c->label, thr,
+            fmt_mops(b1, med), fmt_mops(b2, mn), fmt_mops(b3, mx),
+            c->threads == 1 ? "1"
+                            : ratio(b4, med, cell_med(find_tcell(c->a->key, c->work, c->fixed, 1))),
+            ratio(b5, med, cell_med(find_tcell("glibc", c->work, c->fixed, c->threads))));
+        if (tsv) /* one chart panel per workload; its rows: allocator x threads */
+            fprintf(tsv, "T-%s-%s\tT: %s, million pairs per second (longer is better)\t%s, %s "
+                    "thread%s\t%s\t%.4f\t%.4f\t%.4f\n",
+                    c->work == W_PRIVATE ? "private" : c->work == W_PC ? "pc" : "cpu", c->fixed ? "64" : "8-512",
+                    t_workload(c), c->label, thr, strcmp(thr, "1") ? "s" : "", c->a->family, med,
+                    mn, mx);
+    }
+}
+
 /* ---- targets ---- */
 
 static double instr_a_pair = NAN; /* from --instr-tsv: slab.h cache instructions per A pair */
@@ -1030,7 +1419,13 @@ static void print_targets(void)
     double d_vm = cell_med(find_cell("D", "slab-vmalloc", M_PAIRS, 0));
     double d_mi = cell_med(find_cell("D", "mimalloc", M_PAIRS, 0));
     const foot *ec = find_foot("C", "slab.h kmalloc"), *ed = find_foot("D", "slab.h vmalloc");
-    out("| target (issue 6) | measured | limit | status |\n|---|--:|--:|---|\n");
+    double a_thr = cell_med(find_cell("A", "slab-cache-thr", M_PAIRS, 0));
+    double c_thr = cell_med(find_cell("C", "slab-kmalloc-thr", M_PAIRS, 0));
+    double t_c1 = cell_med(find_tcell("slab-cache-thr", W_PRIVATE, 1, 1));
+    double t_c2 = cell_med(find_tcell("slab-cache-thr", W_PRIVATE, 1, 2));
+    double t_k1 = cell_med(find_tcell("slab-kmalloc-thr", W_PRIVATE, 0, 1));
+    double t_k2 = cell_med(find_tcell("slab-kmalloc-thr", W_PRIVATE, 0, 2));
+    out("| target (issues 6 and 7) | measured | limit | status |\n|---|--:|--:|---|\n");
     target("A: slab.h cache vs free list (time)", a_slab / a_floor, "<=", 1.5, "x");
     target("A: slab.h cache vs mimalloc (time)", a_slab / a_mi, "<=", 0.6, "x");
     target("A: slab.h cache instructions per pair (make bench-instr)", instr_a_pair, "<=", 30, "");
@@ -1044,26 +1439,37 @@ static void print_targets(void)
            ec ? (double)ec->bytes / (double)ec->peak_live : NAN, "<=", 1.25, "");
     target("E: footprint of trace D (vmalloc)",
            ed ? (double)ed->bytes / (double)ed->peak_live : NAN, "<=", 1.15, "");
+    target("A: slab.h cache, threaded vs unthreaded at 1 thread (time)", a_thr / a_slab, "<=",
+           1.5, "x");
+    target("C: slab.h kmalloc, threaded vs unthreaded at 1 thread (time)", c_thr / c_km, "<=",
+           1.5, "x");
+    target("T: slab.h cache, 2 threads vs 1 (private, throughput)", t_c2 / t_c1, ">=", 1.8, "x");
+    target("T: slab.h kmalloc, 2 threads vs 1 (private, throughput)", t_k2 / t_k1, ">=", 1.8,
+           "x");
 }
 
 static void print_variants(void)
 {
     const char *secs[] = {"A", "C"};
-    const char *keys[][3] = {{"slab-cache", "slab-cache-debug", "slab-cache-harden"},
-                             {"slab-kmalloc", "slab-kmalloc-debug", "slab-kmalloc-harden"}};
-    out("| trace | path | release ns | SLAB_DEBUG=1 ns | × release | SLAB_HARDEN=1 ns | × release |\n");
-    out("|---|---|--:|--:|--:|--:|--:|\n");
+    const char *keys[][4] = {
+        {"slab-cache", "slab-cache-debug", "slab-cache-harden", "slab-cache-thr"},
+        {"slab-kmalloc", "slab-kmalloc-debug", "slab-kmalloc-harden", "slab-kmalloc-thr"}};
+    out("| trace | path | release ns | SLAB_DEBUG=1 ns | × release | SLAB_HARDEN=1 ns | × release "
+        "| SLAB_THREADS=1 ns (1 thread) | × release |\n");
+    out("|---|---|--:|--:|--:|--:|--:|--:|--:|\n");
     for (int s = 0; s < 2; s++)
         for (int k = 0; k < 2; k++) {
             double r = cell_med(find_cell(secs[s], keys[k][0], M_PAIRS, 0));
             double d = cell_med(find_cell(secs[s], keys[k][1], M_PAIRS, 0));
             double h = cell_med(find_cell(secs[s], keys[k][2], M_PAIRS, 0));
-            char b1[32], b2[32], b3[32], b4[32], b5[32];
-            if (isnan(r) || (isnan(d) && isnan(h)))
+            double t = cell_med(find_cell(secs[s], keys[k][3], M_PAIRS, 0));
+            char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32], b7[32];
+            if (isnan(r) || (isnan(d) && isnan(h) && isnan(t)))
                 continue;
-            out("| %s | %s | %s | %s | %s | %s | %s |\n", secs[s], k ? "kmalloc" : "cache",
-                fmt_ns(b1, r), isnan(d) ? "–" : fmt_ns(b2, d), ratio(b3, d, r),
-                isnan(h) ? "–" : fmt_ns(b4, h), ratio(b5, h, r));
+            out("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", secs[s],
+                k ? "kmalloc" : "cache", fmt_ns(b1, r), isnan(d) ? "–" : fmt_ns(b2, d),
+                ratio(b3, d, r), isnan(h) ? "–" : fmt_ns(b4, h), ratio(b5, h, r),
+                isnan(t) ? "–" : fmt_ns(b6, t), ratio(b7, t, r));
         }
 }
 
@@ -1287,23 +1693,47 @@ static void read_instr_tsv(const char *path)
 /* ================================================================================================
    main */
 
+static void usage(int code);
+
+/* --threads 1,2,4: the thread counts of section T. */
+static void parse_threads(const char *list)
+{
+    const char *p = list;
+    n_counts = 0;
+    t_max = 0;
+    while (*p) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > T_MAXTHREADS || n_counts == 16 || (*end && *end != ','))
+            usage(2);
+        t_counts[n_counts++] = (int)v;
+        if (v > t_max)
+            t_max = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    if (!n_counts)
+        usage(2);
+}
+
 static void usage(int code)
 {
     fprintf(code ? stderr : stdout,
-            "usage: bench [--quick] [--scale F] [--reps N] [--only KEY,KEY] [--sections ABCDEF]\n"
-            "             [--md FILE] [--tsv FILE] [--instr-tsv FILE] [--same-code LIST] [--commit ID]\n"
+            "usage: bench [--quick] [--scale F] [--reps N] [--only KEY,KEY] [--sections ABCDEFT]\n"
+            "             [--threads N,N,...] [--md FILE] [--tsv FILE] [--instr-tsv FILE]\n"
+            "             [--same-code LIST] [--commit ID]\n"
             "       bench --instr              (under valgrind --tool=callgrind)\n"
             "       bench --instr-report DIR OUT.md OUT.tsv\n"
-            "Sections: A B C D (D and D2) E F. Keys for --only: floor, slab-cache, "
-            "slab-kmalloc, slab-vmalloc,\n"
-            "slab-pages, slab-cache-debug, slab-kmalloc-debug, slab-cache-harden, "
-            "slab-kmalloc-harden, glibc,\njemalloc, mimalloc. See bench/README.md.\n");
+            "Sections: A B C D (D and D2) E F T (threads; --threads: the thread counts, "
+            "default 1,2).\nKeys for --only: floor, slab-cache, slab-kmalloc, slab-vmalloc, "
+            "slab-pages, slab-cache-debug,\nslab-kmalloc-debug, slab-cache-harden, "
+            "slab-kmalloc-harden, slab-cache-thr, slab-kmalloc-thr,\nglibc, jemalloc, "
+            "mimalloc. See bench/README.md.\n");
     exit(code);
 }
 
 int main(int argc, char **argv)
 {
-    const char *md_path = NULL, *tsv_path = NULL, *sections = "ABCDEF", *instr_tsv = NULL,
+    const char *md_path = NULL, *tsv_path = NULL, *sections = "ABCDEFT", *instr_tsv = NULL,
                *same_code = "";
     int quick = 0, mode_instr = 0;
     double t_start = now_s();
@@ -1329,6 +1759,7 @@ int main(int argc, char **argv)
     bench_register_slab_rel(&reg);
     bench_register_slab_dbg(&reg);
     bench_register_slab_hard(&reg);
+    bench_register_slab_thr(&reg);
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -1346,6 +1777,8 @@ int main(int argc, char **argv)
             only = argv[++i];
         } else if (!strcmp(a, "--sections") && i + 1 < argc) {
             sections = argv[++i];
+        } else if (!strcmp(a, "--threads") && i + 1 < argc) {
+            parse_threads(argv[++i]);
         } else if (!strcmp(a, "--md") && i + 1 < argc) {
             md_path = argv[++i];
         } else if (!strcmp(a, "--tsv") && i + 1 < argc) {
@@ -1372,8 +1805,12 @@ int main(int argc, char **argv)
         return instr_main();
     if (quick && scale == 1.0)
         scale = 0.1;
-    if (scale != 1.0)
+    if (scale != 1.0) {
         scale_traces(scale);
+        T_PAIRS = (size_t)((double)T_PAIRS * scale);
+        if (T_PAIRS < 1000)
+            T_PAIRS = 1000;
+    }
 
     calibrate();
     fprintf(stderr, "bench: generating traces ...");
@@ -1381,6 +1818,8 @@ int main(int argc, char **argv)
     trace_gen(&T_C, 0x5EED0000u + 'C' * 131u + 1);
     trace_gen(&T_D, 0x5EED0000u + 'D' * 131u + 1);
     trace_gen(&T_D2, 0x5EED0000u + 'D' * 131u + 2);
+    if (strchr(sections, 'T'))
+        t_generate(0x5EED0000u + 'T' * 131u);
     fprintf(stderr, " done\n");
     for (int i = 0; i < reg.n; i++)
         if (!reg.a[i]->available)
@@ -1388,8 +1827,9 @@ int main(int argc, char **argv)
 
     if (strchr(sections, 'A')) {
         int first = ncells;
-        const char *keys[] = {"floor", "slab-cache", "slab-kmalloc", "slab-cache-debug",
-                              "slab-cache-harden", "glibc", "jemalloc", "mimalloc"};
+        const char *keys[] = {"floor", "slab-cache", "slab-kmalloc", "slab-cache-thr",
+                              "slab-kmalloc-thr", "slab-cache-debug", "slab-cache-harden",
+                              "glibc", "jemalloc", "mimalloc"};
         for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
             add_cell("A", keys[i], M_PAIRS, 0, &T_A);
         run_section(first, "A (64 B churn)");
@@ -1405,8 +1845,8 @@ int main(int argc, char **argv)
     }
     if (strchr(sections, 'C')) {
         int first = ncells;
-        const char *keys[] = {"slab-kmalloc", "slab-kmalloc-debug", "slab-kmalloc-harden",
-                              "glibc", "jemalloc", "mimalloc"};
+        const char *keys[] = {"slab-kmalloc", "slab-kmalloc-thr", "slab-kmalloc-debug",
+                              "slab-kmalloc-harden", "glibc", "jemalloc", "mimalloc"};
         for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
             add_cell("C", keys[i], M_PAIRS, 0, &T_C);
         run_section(first, "C (8..512 B)");
@@ -1457,6 +1897,21 @@ int main(int argc, char **argv)
         latency("slab-pages", &T_D2, wd, mdd);
         fprintf(stderr, " %.1f s\n", now_s() - t0);
     }
+    if (strchr(sections, 'T')) {
+        int first = ncells;
+        const char *k64[] = {"slab-cache-thr", "glibc", "jemalloc", "mimalloc"};
+        const char *kgen[] = {"slab-kmalloc-thr", "glibc", "jemalloc", "mimalloc"};
+        char title[96];
+        for (int k = 0; k < n_counts; k++) /* the control: a loop over the trace, no allocator */
+            add_tcell("empty", W_CPU, 1, t_counts[k]);
+        for (int w = W_PRIVATE; w <= W_PC; w++)
+            for (int fixed = 1; fixed >= 0; fixed--)
+                for (size_t i = 0; i < 4; i++)
+                    for (int k = 0; k < n_counts; k++)
+                        add_tcell(fixed ? k64[i] : kgen[i], w, fixed, t_counts[k]);
+        snprintf(title, sizeof title, "T (threads, %ld cores)", sysconf(_SC_NPROCESSORS_ONLN));
+        run_section(first, title);
+    }
     if (instr_tsv)
         read_instr_tsv(instr_tsv);
 
@@ -1500,7 +1955,7 @@ int main(int argc, char **argv)
                 "nothing in this slab.h yet): %s.\n", same_code);
         out("\n");
     }
-    if (ncells) {
+    if (have_cells(0)) {
         out("## Time (A–D)\n\n");
         out("A: 10,000 live 64 B objects, %s random free+alloc pairs. ", count(T_A.npairs));
         out("B: %s x 64 B allocated then freed in reverse, %zu rounds (per operation: one "
@@ -1536,17 +1991,52 @@ int main(int argc, char **argv)
         print_lat();
         out("\n");
     }
-    if (ncells) {
-        out("## Debug and hardened builds\n\n");
-        out("The same slab.h compiled with `-DSLAB_DEBUG=1` and with `-DSLAB_HARDEN=1` (separate "
-            "translation units, linked into the same harness).\n\n");
+    if (have_cells(1)) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        out("## T: threads (million free+alloc pairs per second)\n\n");
+        out("This machine has **%ld cores**%s. N threads share one allocator (slab.h: one heap "
+            "and, for 64 B, one cache, built with `-DSLAB_THREADS=1`). *private*: each thread "
+            "keeps its own %s live objects and makes %s random free+alloc pairs on them (its "
+            "own fixed-seed trace, generated before timing). ",
+            ncpu, t_max > ncpu ? ": with more threads than cores the figures show "
+                                 "oversubscription, not scaling" : "",
+            count(T_LIVE), count(T_PAIRS));
+        out("*producer/consumer*: N/2 pairs of threads; the producer allocates %s objects and "
+            "passes them through a bounded single-producer/single-consumer ring of %d to its "
+            "consumer, which checks a byte and frees them (N = 1: one thread produces and "
+            "consumes batches of %d in turn; an odd N > 1 runs N − 1 threads). 64 B: slab.h's "
+            "object cache; 8..512 B (uniform): slab.h's kmalloc. ",
+            count(T_PAIRS), RING_SIZE, PC_BATCH);
+        out("Timed from the first thread out of a start barrier (which every thread reaches "
+            "after its fill) to the last thread's last pair, the threads reading the clock "
+            "themselves; fill, drain and thread exit are not timed. Pairs per second over all "
+            "threads, higher is better; × 1 thread: the scaling; × glibc: throughput over "
+            "glibc's at the same thread count. The control row runs each thread's trace "
+            "through an arithmetic loop with no allocator and no shared data: its scaling is "
+            "what the machine gave N threads during this run (less than N on a shared machine "
+            "when other work was running).\n\n");
+        print_threads();
+        out("\n");
+    }
+    if (have_cells(0)) {
+        out("## Debug, hardened and threaded builds\n\n");
+        out("The same slab.h compiled with `-DSLAB_DEBUG=1`, `-DSLAB_HARDEN=1` and "
+            "`-DSLAB_THREADS=1` (separate translation units, linked into the same harness); "
+            "the threaded build runs here on one thread (its fast path with the magazines of "
+            "thread 1).\n\n");
         print_variants();
         out("\n");
     }
     if (ncells || nfoots) {
+        double c1 = cell_med(find_tcell("empty", W_CPU, 1, 1));
+        double c2 = cell_med(find_tcell("empty", W_CPU, 1, 2));
         out("## Targets\n\n");
         print_targets();
         out("\n");
+        if (!isnan(c1) && !isnan(c2))
+            out("The machine's own scaling in this run (T's control row, no allocator, 2 threads "
+                "vs 1): %.2fx; the 2-thread targets need about 2x there to be judged.\n\n",
+                c2 / c1);
     }
     out("Run time: %.0f s.\n", now_s() - t_start);
     if (md)
