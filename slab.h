@@ -738,6 +738,7 @@ struct slab_cache {
     uint32_t objperslab;
     uint32_t div_inv;     // object index by multiplication: see slab__slot_index
 #if SLAB_THREADS
+    unsigned drain_gen;   // raised by shrink and reclaim: every thread drains its magazines
     slab__cpu cpu[SLAB_MAX_THREADS + 1]; // by thread number; [0]: threads without one
 #else
     slab__mag mag;
@@ -749,7 +750,6 @@ struct slab_cache {
     slab__mag *depot_empty;
     uint32_t depot_nfull;
     uint32_t depot_nempty;
-    unsigned drain_gen;   // raised by shrink and reclaim: threads drain their magazines
 #endif
     unsigned flags;
     size_t object_size;
@@ -2071,11 +2071,13 @@ SLAB__PRIVATE slab__page *slab__obj_slab(const slab_cache *c, const void *obj)
     return pg;
 }
 
-// The calling thread's magazine for c: the one the fast paths use.
+// The calling thread's magazine for c: the one the fast paths use. When shrink or reclaim
+// asked every thread to drain (c->drain_gen), none: the slow path drains, then serves.
 SLAB__PRIVATE slab__mag *slab__my_mag(slab_cache *c)
 {
 #if SLAB_THREADS
-    return c->cpu[slab__tid].loaded;
+    const slab__cpu *cpu = &c->cpu[slab__tid];
+    return SLAB__LIKELY(cpu->gen == SLAB__LOAD(c->drain_gen)) ? cpu->loaded : &slab__no_mag;
 #else
     return &c->mag;
 #endif
@@ -2269,7 +2271,7 @@ SLAB__PRIVATE void slab__depot_drain(slab_cache *c)
 }
 
 // The calling thread's cpu slot of c, after honouring a drain request (slab_cache_shrink and
-// reclaim raise c->drain_gen, and every thread returns its objects on its next slow path).
+// reclaim raise c->drain_gen; every thread's next call on c comes here and returns its objects).
 SLAB__PRIVATE slab__cpu *slab__my_cpu(slab_cache *c)
 {
     slab__cpu *cpu = &c->cpu[slab__tid];
@@ -2514,12 +2516,12 @@ SLAB_API slab_cache *slab_cache_create(slab_heap *h, const char *name, size_t si
 
 // Gives the cache's empty slabs, the active one included, back to the page heap, after the
 // objects of the magazines within reach (the caller's, the depot's; the caller holds c's lock).
-// Other threads return theirs on their next slow path (drain_gen).
+// Other threads return theirs on their next call on c (drain_gen).
 SLAB__PRIVATE size_t slab__release_empty(slab_cache *c)
 {
     size_t before = c->slab_pages; // flushing magazines may release slabs too
 #if SLAB_THREADS
-    c->drain_gen++;
+    SLAB__STORE(c->drain_gen, c->drain_gen + 1); // the fast paths read it without the lock
     slab__depot_drain(c);
     slab__cpu_flush(c, &c->cpu[slab__tid]);
 #else
