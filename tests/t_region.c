@@ -1324,6 +1324,6 @@ static void tg_run(uint64_t seed, size_t ps, size_t npages, unsigned long steps)
 static void t_region_random(void)
 {
     tg_run(1, 4096, 80, 4000); /* small enough that allocations fail at times */
-    tg_run(2, 4096, 64, 4000);
+    tg_run(2, 4096, 56, 4000);
     tg_run(0xc0ffee, 256, 600, 4000);
 }
