@@ -1191,7 +1191,8 @@ SLAB__PRIVATE uint32_t slab__fit_find(const slab__zone *z, size_t n, size_t *len
     return best;
 }
 
-// Takes a run of n pages from z: a remembered free stretch that fits best, else the best fit
+// Takes a run of n pages from z: a free block of exactly n pages, else a remembered free
+// stretch that fits best, else the best fit
 // around a few free blocks, else the start of the smallest free block of at least n pages,
 // its tail given back. The rest of a stretch is remembered. Returns the run's first page (a
 // plain tail for the caller to mark), or NULL. O((SLAB__FIT_LENS + SLAB__FIT_TRIES x max
@@ -1200,7 +1201,12 @@ SLAB__PRIVATE slab__page *slab__run_take(slab__zone *z, size_t n)
 {
     unsigned k = slab__order_for(n);
     size_t len = 0;
-    uint32_t i = slab__fit_hinted(z, n, &len);
+    uint32_t i = UINT32_MAX;
+    if (k <= z->max_order && n == slab__order_pages(k) && z->free_head[k] &&
+        !(n <= SLAB__FIT_LENS && (z->fit_mask >> (n - 1)) & 1u)) // no stretch of just n noted
+        i = slab__index(z, z->free_head[k]); // a free block of exactly n pages: aligned, no rest
+    if (i == UINT32_MAX)
+        i = slab__fit_hinted(z, n, &len);
     if (i == UINT32_MAX && n > 1)
         i = slab__fit_find(z, n, &len);
     if (i == UINT32_MAX) {
