@@ -448,3 +448,153 @@ static void t_vmalloc_shrink_full(void)
         tu_region_free(&r);
     }
 }
+
+/* The single pages of a fresh 64-page heap, taken one by one, sorted by address: pg[i] is page i. */
+static size_t tv_take_pages(slab_heap *h, unsigned char **pg)
+{
+    void *pages[64];
+    size_t n = tu_fill_pages(h, pages, 64), i, j;
+    for (i = 0; i < n; i++) { /* insertion sort by address */
+        unsigned char *p = (unsigned char *)pages[i];
+        for (j = i; j > 0 && pg[j - 1] > p; j--)
+            pg[j] = pg[j - 1];
+        pg[j] = p;
+    }
+    return n;
+}
+
+/* A run placed across free blocks that are not buddies: pages 3..11 are free as blocks of 1, 4
+   and 4 pages (the largest free block has 4 pages), and a run of 9 pages takes exactly them.
+   It then grows in place into page 12 once that is free, shrinks, and everything coalesces
+   back to the fresh heap's one block. The heap check runs after every step. */
+static void t_vmalloc_across_blocks(void)
+{
+    tu_region r;
+    size_t ps = 4096, size = tu_exact_size(64, ps), i;
+    slab_heap *h;
+    slab_heapinfo h0, hi;
+    unsigned char *pg[64], *p, *q;
+    REQUIRE(size != 0);
+    h = tu_heap(&r, size, 0, ps);
+    REQUIRE(h != NULL);
+    h0 = tu_hinfo(h);
+    REQUIRE(tv_take_pages(h, pg) == 64);
+    for (i = 3; i < 12; i++)
+        slab_pages_free(h, pg[i]);
+    CHECK(slab_heap_check(h) == 0);
+    hi = tu_hinfo(h);
+    CHECK(hi.pages_free == 9 && hi.largest_free == 4);
+    CHECK(hi.free_blocks[0] == 1 && hi.free_blocks[1] == 0 && hi.free_blocks[2] == 2);
+
+    p = (unsigned char *)slab_vmalloc(h, 9 * ps - 100); /* 9 pages: no block holds them */
+    CHECK(p == pg[3]);
+    REQUIRE(p != NULL);
+    CHECK(slab_heap_check(h) == 0);
+    CHECK(tu_hinfo(h).pages_free == 0 && tu_hinfo(h).large_pages == 9);
+    CHECK(slab_ksize(h, p) == 9 * ps);
+    tu_fill(p, 9 * ps, 7);
+    for (i = 0; i < 9; i++) { /* interior pages are no block starts */
+        slab_vfree(h, p + i * ps + (i == 0 ? 8 : 0));
+        CHECK(tu_rep(h, SLAB_ERR_INVALID_POINTER));
+    }
+    CHECK(slab_heap_check(h) == 0);
+
+    q = (unsigned char *)slab_kvrealloc(h, p, 10 * ps); /* page 12 is taken: it moves or fails */
+    CHECK(q == NULL && tu_rep(h, SLAB_ERR_NOMEM));
+    slab_pages_free(h, pg[12]);
+    q = (unsigned char *)slab_kvrealloc(h, p, 10 * ps); /* now it grows in place */
+    CHECK(q == p && slab_ksize(h, p) == 10 * ps && tu_verify(p, 9 * ps, 7));
+    CHECK(slab_heap_check(h) == 0 && tu_hinfo(h).large_pages == 10);
+    tu_fill(p, 10 * ps, 8);
+    q = (unsigned char *)slab_kvrealloc(h, p, 2 * ps); /* shrinks in place: pages 5..12 free */
+    CHECK(q == p && slab_ksize(h, p) == 2 * ps && tu_verify(p, 2 * ps, 8));
+    CHECK(slab_heap_check(h) == 0 && tu_hinfo(h).pages_free == 8);
+
+    q = (unsigned char *)slab_vmalloc(h, 8 * ps); /* the 8 free pages after it, exactly */
+    CHECK(q == pg[5]);
+    REQUIRE(q != NULL);
+    CHECK(slab_heap_check(h) == 0 && tu_hinfo(h).pages_free == 0);
+    tu_fill(q, 8 * ps, 9);
+    CHECK(tu_verify(p, 2 * ps, 8));
+    slab_vfree(h, p);
+    CHECK(slab_heap_check(h) == 0);
+    CHECK(tu_verify(q, 8 * ps, 9));
+    slab_vfree(h, q);
+    CHECK(slab_heap_check(h) == 0 && tu_hinfo(h).pages_free == 10);
+    for (i = 0; i < 64; i++)
+        if (i < 3 || i > 12)
+            slab_pages_free(h, pg[i]);
+    hi = tu_hinfo(h);
+    CHECK(tv_same_blocks(&hi, &h0) && hi.large_pages == 0); /* one block of 64 again */
+    CHECK(tu_quiet());
+    CHECK(tu_heap_ok(h, 0, size));
+    slab_heap_destroy(h);
+    tu_region_free(&r);
+}
+
+/* Runs of random lengths against single pages held at random: every run lies on free pages
+   only (never on a held page or another run), whatever blocks those pages form, and the heap
+   check holds after each step; freeing all gives the fresh heap back. */
+static void t_vmalloc_fit_random(void)
+{
+    tu_region r;
+    size_t ps = 4096, size = tu_exact_size(64, ps), step;
+    slab_heap *h;
+    slab_heapinfo h0, hi;
+    unsigned char *pg[64], *run[8] = {NULL};
+    size_t len[8] = {0}, held = 64, i;
+    int hold[64];
+    tu_rng g;
+    REQUIRE(size != 0);
+    h = tu_heap(&r, size, 0, ps);
+    REQUIRE(h != NULL);
+    h0 = tu_hinfo(h);
+    REQUIRE(tv_take_pages(h, pg) == 64);
+    for (i = 0; i < 64; i++)
+        hold[i] = 1;
+    g.s = 42;
+    for (step = 0; step < 3000; step++) {
+        size_t k = tu_below(&g, 8), j = tu_below(&g, 64);
+        if (tu_below(&g, 2)) { /* toggle one single page */
+            if (hold[j]) {
+                slab_pages_free(h, pg[j]);
+                hold[j] = 0;
+                held--;
+            } else if ((pg[j] = (unsigned char *)slab_pages_alloc(h, 0)) != NULL) {
+                hold[j] = 1; /* the page may come back elsewhere: pg[j] follows it */
+                held++;
+            }
+        } else if (run[k]) {
+            CHECK(tu_verify(run[k], len[k], (uint32_t)k));
+            slab_vfree(h, run[k]);
+            run[k] = NULL;
+        } else {
+            len[k] = (1 + tu_below(&g, 12)) * ps;
+            run[k] = (unsigned char *)slab_vmalloc(h, len[k]);
+            if (run[k])
+                tu_fill(run[k], len[k], (uint32_t)k);
+            else
+                CHECK(tu_rep(h, SLAB_ERR_NOMEM));
+        }
+        CHECK(slab_heap_check(h) == 0);
+        for (i = 0; i < 8; i++) /* held pages lie outside every run */
+            if (run[i])
+                for (j = 0; j < 64; j++)
+                    CHECK(!hold[j] || pg[j] < run[i] || pg[j] >= run[i] + len[i]);
+    }
+    for (i = 0; i < 8; i++)
+        if (run[i]) {
+            CHECK(tu_verify(run[i], len[i], (uint32_t)i));
+            slab_vfree(h, run[i]);
+        }
+    for (i = 0; i < 64; i++)
+        if (hold[i])
+            slab_pages_free(h, pg[i]);
+    CHECK(held <= 64);
+    hi = tu_hinfo(h);
+    CHECK(tv_same_blocks(&hi, &h0) && hi.large_pages == 0 && hi.block_pages == 0);
+    tu_rec_reset();
+    CHECK(tu_heap_ok(h, 0, size));
+    slab_heap_destroy(h);
+    tu_region_free(&r);
+}
