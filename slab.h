@@ -1774,19 +1774,23 @@ SLAB__PRIVATE slab__page *slab__take(slab_heap *h, unsigned order, slab__zone **
 
 SLAB__PRIVATE int slab__reclaim(slab_heap *h);
 
-// slab__take, reclaiming memory once when no block is free but one could be. The caller
-// holds the page lock once; reclaim runs without it (it takes cache locks, which come first).
+// Reclaim for a caller that holds the page lock once: reclaim runs without it (it takes cache
+// locks, which come first). Returns what slab__reclaim returns.
+SLAB__PRIVATE int slab__reclaim_unlocked(slab_heap *h)
+{
+    int reclaimed;
+    SLAB__UNLOCK(h->pages);
+    reclaimed = slab__reclaim(h);
+    SLAB__LOCK(h->pages);
+    return reclaimed;
+}
+
+// slab__take, reclaiming memory once when no block is free but one could be.
 SLAB__PRIVATE slab__page *slab__take_or_reclaim(slab_heap *h, unsigned order, slab__zone **zp)
 {
     slab__page *pg = slab__take(h, order, zp);
-    if (!pg) {
-        int reclaimed;
-        SLAB__UNLOCK(h->pages);
-        reclaimed = slab__reclaim(h);
-        SLAB__LOCK(h->pages);
-        if (reclaimed)
-            pg = slab__take(h, order, zp);
-    }
+    if (!pg && slab__reclaim_unlocked(h))
+        pg = slab__take(h, order, zp);
     return pg;
 }
 
@@ -3576,7 +3580,7 @@ SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state,
     if (slab__injected(h, NULL, size, 0))
         return NULL;
     pg = slab__run_take_any(h, npages, &z);
-    if (!pg && slab__reclaim(h))
+    if (!pg && slab__reclaim_unlocked(h))
         pg = slab__run_take_any(h, npages, &z);
     if (!pg) {
         slab__oom(h, NULL, "no run of free pages large enough", 0);
