@@ -2693,7 +2693,8 @@ SLAB__PRIVATE size_t slab__release_empty(slab_cache *c)
 #if SLAB_THREADS
     SLAB__STORE(c->drain_gen, c->drain_gen + 1); // the fast paths read it without the lock
     slab__depot_drain(c);
-    slab__cpu_flush(c, &c->cpu[slab__tid]);
+    if (slab__tid) // slot 0, shared by the threads without a number, holds no objects
+        slab__cpu_flush(c, &c->cpu[slab__tid]);
 #else
     slab__mag_flush(c, &c->mag, c->mag.count);
 #endif
