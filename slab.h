@@ -722,6 +722,8 @@ typedef struct slab__lock {
 
 // A thread's two magazines in front of one cache (Bonwick's loaded and previous): only that
 // thread touches them, except at its exit and when the cache is destroyed.
+// Written by its thread only on a magazine miss (a swap, a depot exchange), so slots share
+// cache lines: padding each to a line would cost 4 KiB per cache at 64 threads.
 typedef struct slab__cpu {
     slab__mag *loaded;
     slab__mag *prev;
@@ -730,17 +732,13 @@ typedef struct slab__cpu {
 #endif
 
 struct slab_cache {
-    // Hot: the alloc and free fast paths read only these.
+    // Hot: the alloc and free fast paths read only these, and (SLAB_THREADS) no thread writes
+    // them but at creation, drain requests and destruction.
     uint32_t magic;
     uint8_t div_rot;
     uint8_t order;        // slabs have 2^order pages
     uint8_t kmalloc;      // a kmalloc size class (hot copy of SLAB__KMALLOC)
-    slab__page *active;   // the slab allocations come from; on no list (I6)
     slab_heap *heap;
-    size_t stride;        // bytes per object slot
-    size_t link_off;      // where a free slot keeps its free-list link
-    size_t slot_bytes;    // objperslab * stride
-    size_t inuse_objs;    // the sum of the slabs' inuse: allocated or in a magazine (I7)
     uint32_t objperslab;
     uint32_t div_inv;     // object index by multiplication: see slab__slot_index
 #if SLAB_THREADS
@@ -750,6 +748,11 @@ struct slab_cache {
     slab__mag mag;
 #endif
     // Cold: creation, slow paths and figures.
+    slab__page *active;   // the slab allocations come from; on no list (I6)
+    size_t inuse_objs;    // the sum of the slabs' inuse: allocated or in a magazine (I7)
+    size_t stride;        // bytes per object slot
+    size_t link_off;      // where a free slot keeps its free-list link
+    size_t slot_bytes;    // objperslab * stride
 #if SLAB_THREADS
     slab__lock lock;      // the slabs, their lists and descriptors' fill, the depot, figures
     slab__mag *depot_full; // Bonwick's depot: full magazines and empty ones
