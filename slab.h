@@ -3436,7 +3436,10 @@ SLAB__PRIVATE slab_cache *slab__kmalloc_cache(slab_heap *h, unsigned idx)
     if (c)
         return c;
     SLAB__LOCK(h->admin);
-    if ((c = h->kmalloc[idx]) == NULL) { // another thread may have made it meanwhile
+#if SLAB_THREADS
+    c = h->kmalloc[idx]; // another thread may have made it meanwhile
+#endif
+    if (!c) {
         size_t size = slab__kmalloc_size(idx), pos = 0;
         char name[SLAB__NAME_LEN];
         slab__fmt_str(name, &pos, "kmalloc-", 0, 8);
@@ -4479,10 +4482,10 @@ SLAB__PRIVATE int slab__check_magazines(const slab_cache *c, slab__check_state *
 {
     const slab__mag *mags[SLAB__MAX_MAGS];
     unsigned n = slab__mags(c, 1, mags), i;
-    int r;
     size_t objs = 0;
     for (i = 0; i < n; i++) {
-        if ((r = slab__check_magazine(c, mags[i], st)) != 0)
+        int r = slab__check_magazine(c, mags[i], st);
+        if (r != 0)
             return r;
         objs += mags[i]->count;
     }

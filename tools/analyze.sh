@@ -51,6 +51,9 @@ for dbg in 0 1; do
     run "cppcheck slab.h SLAB_DEBUG=$dbg" "$B/cppcheck-slab-$dbg.log" \
         "${CPPCHECK[@]}" --language=c --std=c99 -DANALYZE_DEBUG=$dbg tools/analyze/slab_impl.c
 done
+run "cppcheck slab.h SLAB_THREADS=1" "$B/cppcheck-slab-threads.log" \
+    "${CPPCHECK[@]}" --language=c --std=c11 -DANALYZE_DEBUG=0 -DSLAB_THREADS=1 -D__unix__ -D__GNUC__=12 \
+    tools/analyze/slab_impl.c
 for f in $EXAMPLES_C; do
     run "cppcheck $f" "$B/cppcheck-$(basename "$f").log" \
         "${CPPCHECK[@]}" --language=c --std=c99 -DSLAB_IMPLEMENTATION_INCLUDED \
@@ -70,6 +73,9 @@ for dbg in 0 1; do
         clang-tidy --quiet --header-filter='slab\.h$' tools/analyze/slab_impl.c -- \
         "${CFLAGS[@]}" -DANALYZE_DEBUG=$dbg
 done
+run "clang-tidy slab.h SLAB_THREADS=1" "$B/tidy-slab-threads.log" \
+    clang-tidy --quiet --header-filter='slab\.h$' tools/analyze/slab_impl.c -- \
+    "${CFLAGS[@]}" -DANALYZE_DEBUG=0 -DSLAB_THREADS=1
 run "clang-tidy slab.h as C++" "$B/tidy-slab-cpp.log" \
     clang-tidy --quiet --header-filter='slab\.h$' "${CXX_TIDY[@]}" tools/analyze/slab_impl.cpp \
     -- "${CXXFLAGS[@]}"
@@ -88,6 +94,9 @@ for dbg in 0 1; do
         "${SB[@]}" clang "${CFLAGS[@]}" -DANALYZE_DEBUG=$dbg -c tools/analyze/slab_impl.c \
         -o "$B/slab_impl-$dbg.o"
 done
+run "scan-build slab.h SLAB_THREADS=1" "$B/scan-slab-threads.log" \
+    "${SB[@]}" clang "${CFLAGS[@]}" -DANALYZE_DEBUG=0 -DSLAB_THREADS=1 -c \
+    tools/analyze/slab_impl.c -o "$B/slab_impl-threads.o"
 for f in $EXAMPLES_C; do
     run "scan-build $f" "$B/scan-$(basename "$f").log" \
         "${SB[@]}" clang "${CFLAGS[@]}" -c "$f" -o "$B/$(basename "$f").o"
