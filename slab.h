@@ -1689,26 +1689,23 @@ SLAB__PRIVATE void slab__report_live(slab_cache *c);
 // Chooses a slab order for slots of `stride` bytes, as SLUB does: the smallest slab of at
 // most 2^3 pages whose waste is under 1/16, then 1/8, then 1/4, wanting 8 objects, then 4, 2,
 // 1; failing that (large objects), the smallest slab that wastes at most 1/4, or holds one.
+// One loop over the tries, so the slot count is computed in one place.
 SLAB__PRIVATE unsigned slab__slab_order(size_t page_size, unsigned top, size_t stride, size_t lpad,
                                         int map)
 {
-    unsigned pref = top < SLAB__PREFERRED_ORDER ? top : SLAB__PREFERRED_ORDER, k, frac;
-    size_t min_objs;
-    for (min_objs = 8; min_objs >= 1; min_objs /= 2)
-        for (frac = 16; frac >= 4; frac /= 2)
-            for (k = 0; k <= pref; k++) {
-                size_t bytes = page_size << k, n = slab__fit_slots(bytes, stride, lpad, map);
-                if (n >= min_objs && (bytes - n * stride) * frac <= bytes)
-                    return k;
-            }
-    for (k = 0; k <= top; k++) {
-        size_t bytes = page_size << k, n = slab__fit_slots(bytes, stride, lpad, map);
-        if (n >= 1 && (bytes - n * stride) * 4 <= bytes)
-            return k;
+    unsigned pref = top < SLAB__PREFERRED_ORDER ? top : SLAB__PREFERRED_ORDER, t, k;
+    for (t = 0;; t++) {
+        // Tries 0..11 up to pref: 8 objects, waste < 1/16, 1/8, 1/4; then 4, 2, 1 objects.
+        // Try 12 up to top: one object, waste < 1/4. Try 13: one object, any order.
+        size_t min_objs = t < 12 ? (size_t)8 >> t / 3 : 1;
+        unsigned waste_shift = t < 12 ? 4 - t % 3 : t == 12 ? 2 : 0;
+        unsigned last = t < 12 ? pref : t == 12 ? top : ~0u;
+        for (k = 0; k <= last; k++) {
+            size_t bytes = page_size << k, n = slab__fit_slots(bytes, stride, lpad, map);
+            if (n >= min_objs && (bytes - n * stride) << waste_shift <= bytes)
+                return k;
+        }
     }
-    for (k = 0; slab__fit_slots(page_size << k, stride, lpad, map) == 0; k++)
-        ;
-    return k;
 }
 
 // The largest slab order a heap allows: its largest block, and at most SLAB__MAX_SLAB_BYTES.
@@ -1743,11 +1740,14 @@ SLAB__PRIVATE size_t slab__object_align(size_t size, size_t align, unsigned flag
 
 // Where things are in an object's slot.
 typedef struct slab__slot {
+    size_t align;    // of the objects (slab__object_align)
     size_t stride;   // bytes per slot
     size_t link_off; // the free-list link
     size_t meta_off; // debug caches: the object's slab__meta
     size_t lpad;     // debug caches: the left red zone, the last bytes of the slot before
     size_t first;    // where a slab's first object starts (after colouring): lpad, aligned
+    unsigned top;    // the largest slab order the heap allows (slab__top_slab_order)
+    int map;         // slabs end in a state bitmap (SLAB_HARDEN, debug caches)
 } slab__slot;
 
 // The debug checks a cache gets: in SLAB_DEBUG builds all of them, or (debug_selective) those
@@ -1759,31 +1759,35 @@ SLAB__PRIVATE unsigned slab__debug_flags(const slab_heap *h, unsigned flags, int
     return h->debug_selective ? flags & SLAB__DEBUG_FLAGS : SLAB__DEBUG_FLAGS;
 }
 
-// The slot of an object of `size` bytes (at most 2^30) aligned to align (a result of
-// slab__object_align):
+// The slot *l of an object of `size` bytes (at most 2^30), aligned by slab__object_align:
 //   release:          [ object | link? ]    the link at 0, or after the object (link_after)
 //   debug (>>debug):  [ object | red zone | link | meta | left red zone of the next object ]
-SLAB__PRIVATE slab__slot slab__slot_layout(size_t size, size_t align, int link_after,
-                                           unsigned debug)
+// Returns how many objects fit the largest slab h allows: 0 when not even one does. Cache
+// creation checks with it what cache setup then lays out, so the two always agree.
+SLAB__PRIVATE size_t slab__slot_layout(const slab_heap *h, slab__slot *l, size_t size,
+                                       size_t align, unsigned flags, int link_after,
+                                       unsigned debug)
 {
-    slab__slot l;
-    SLAB_MEMSET(&l, 0, sizeof l);
+    SLAB_MEMSET(l, 0, sizeof *l);
+    l->align = align = slab__object_align(size, align, flags);
     if (debug) {
         size_t end;
-        l.link_off = slab__align_up(size, SLAB__MIN_RED) + SLAB__MIN_RED;
-        l.meta_off = l.link_off + sizeof(void *);
-        end = l.meta_off + sizeof(slab__meta);
-        l.stride = slab__align_up(end + SLAB__MIN_RED, align);
-        l.lpad = l.stride - end;
-        l.first = slab__align_up(l.lpad, align);
+        l->link_off = slab__align_up(size, SLAB__MIN_RED) + SLAB__MIN_RED;
+        l->meta_off = l->link_off + sizeof(void *);
+        end = l->meta_off + sizeof(slab__meta);
+        l->stride = slab__align_up(end + SLAB__MIN_RED, align);
+        l->lpad = l->stride - end;
+        l->first = slab__align_up(l->lpad, align);
     } else if (link_after) {
         // Deliberate: the link lives after the object so constructed state survives a free.
-        l.link_off = slab__align_up(size, SLAB__MIN_ALIGN);
-        l.stride = slab__align_up(l.link_off + sizeof(void *), align);
+        l->link_off = slab__align_up(size, SLAB__MIN_ALIGN);
+        l->stride = slab__align_up(l->link_off + sizeof(void *), align);
     } else {
-        l.stride = slab__align_up(size < sizeof(void *) ? sizeof(void *) : size, align);
+        l->stride = slab__align_up(size < sizeof(void *) ? sizeof(void *) : size, align);
     }
-    return l;
+    l->top = slab__top_slab_order(h);
+    l->map = SLAB_HARDEN || debug;
+    return slab__fit_slots((size_t)1 << h->page_shift << l->top, l->stride, l->first, l->map);
 }
 
 // Checks the arguments of a cache; NULL if they are fine, else the reason.
@@ -1791,7 +1795,6 @@ SLAB__PRIVATE const char *slab__cache_args_bad(const slab_heap *h, const char *n
                                                size_t align, unsigned flags, int link_after)
 {
     size_t page_size = (size_t)1 << h->page_shift;
-    unsigned debug = slab__debug_flags(h, flags, 0);
     slab__slot l;
     if (!name)
         return "cache name is NULL";
@@ -1805,9 +1808,7 @@ SLAB__PRIVATE const char *slab__cache_args_bad(const slab_heap *h, const char *n
         return "unknown cache flag";
     if (size > SLAB__MAX_SLAB_BYTES)
         return "object too large for a slab of this heap";
-    l = slab__slot_layout(size, slab__object_align(size, align, flags), link_after, debug);
-    if (!slab__fit_slots(page_size << slab__top_slab_order(h), l.stride, l.first,
-                         SLAB_HARDEN || debug))
+    if (!slab__slot_layout(h, &l, size, align, flags, link_after, slab__debug_flags(h, flags, 0)))
         return "object too large for a slab of this heap";
     return NULL;
 }
@@ -1830,29 +1831,26 @@ SLAB__PRIVATE void slab__cache_setup(slab_cache *c, slab_heap *h, const char *na
 {
     size_t page_size = (size_t)1 << h->page_shift, slab_bytes, leftover, n, i;
     slab__slot l;
-    int map;
     SLAB_MEMSET(c, 0, sizeof *c);
     c->heap = h;
     c->object_size = size;
     c->flags = flags;
     c->ctor = ctor;
     c->ctx = ctx;
-    c->align = slab__object_align(size, align, flags);
     c->debug = slab__debug_flags(h, flags, keep_state);
-    l = slab__slot_layout(size, c->align, ctor || keep_state, c->debug);
+    slab__slot_layout(h, &l, size, align, flags, ctor || keep_state, c->debug);
+    c->align = l.align;
     c->stride = l.stride;
     c->link_off = l.link_off;
     c->meta_off = l.meta_off;
     c->lpad = (uint32_t)l.lpad;
-    map = SLAB_HARDEN || c->debug;
     c->first = (uint32_t)l.first;
-    c->order = (uint8_t)slab__slab_order(page_size, slab__top_slab_order(h), c->stride, l.first,
-                                         map);
+    c->order = (uint8_t)slab__slab_order(page_size, l.top, c->stride, l.first, l.map);
     slab_bytes = page_size << c->order;
-    n = slab__fit_slots(slab_bytes, c->stride, l.first, map);
+    n = slab__fit_slots(slab_bytes, c->stride, l.first, l.map);
     c->objperslab = (uint32_t)n;
     c->slot_bytes = n * c->stride;
-    c->map_bytes = map ? (n + 7) / 8 : 0;
+    c->map_bytes = l.map ? (n + 7) / 8 : 0;
     leftover = slab_bytes - l.first - c->slot_bytes - c->map_bytes;
     c->colour_unit = c->align > SLAB__CACHELINE ? c->align : SLAB__CACHELINE;
     c->colours = (uint32_t)(leftover / c->colour_unit + 1);
