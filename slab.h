@@ -3235,29 +3235,26 @@ SLAB__PRIVATE size_t slab__kmalloc_align(const slab_heap *h, size_t size)
     return slab__is_pow2(size) ? (size < page ? size : page) : 0;
 }
 
-// Whether class idx can have slabs in this heap; if not, its requests take the large path.
-SLAB__PRIVATE int slab__kmalloc_class_fits(const slab_heap *h, unsigned idx)
-{
-    size_t size = slab__kmalloc_size(idx);
-    return !slab__cache_args_bad(h, "kmalloc", size, slab__kmalloc_align(h, size), SLAB__KMALLOC,
-                                 0);
-}
-
-// The cache of class idx (which fits), made on first use; NULL (reported) without memory.
-SLAB__PRIVATE slab_cache *slab__kmalloc_cache(slab_heap *h, unsigned idx)
+// The cache of class idx, made on first use. NULL when the class cannot have slabs in this
+// heap (*large is set: its requests take the large path), or (reported) without memory.
+SLAB__PRIVATE slab_cache *slab__kmalloc_cache(slab_heap *h, unsigned idx, int *large)
 {
     slab_cache *c = SLAB__LOAD_ACQ(h->kmalloc[idx]);
+    size_t size, align;
     if (c)
         return c;
+    size = slab__kmalloc_size(idx);
+    align = slab__kmalloc_align(h, size);
+    if ((*large = slab__cache_args_bad(h, "kmalloc", size, align, SLAB__KMALLOC, 0) != NULL))
+        return NULL;
     SLAB__LOCK(h->admin);
     if ((c = h->kmalloc[idx]) == NULL) { // another thread may have made it meanwhile
-        size_t size = slab__kmalloc_size(idx), pos = 0;
+        size_t pos = 0;
         char name[SLAB__NAME_LEN];
         slab__fmt_str(name, &pos, "kmalloc-", 0, 8);
         slab__fmt_uint(name, &pos, size, 0);
         name[pos] = '\0';
-        c = slab__cache_new(h, name, size, slab__kmalloc_align(h, size), SLAB__KMALLOC, NULL,
-                            NULL);
+        c = slab__cache_new(h, name, size, align, SLAB__KMALLOC, NULL, NULL);
         SLAB__STORE_REL(h->kmalloc[idx], c); // the fast path reads it without the lock
     }
     SLAB__UNLOCK(h->admin);
@@ -3270,22 +3267,23 @@ SLAB__PRIVATE void *slab__large(slab_heap *h, size_t size, unsigned state, int z
 // class, large requests, fault injection, hooks, bad handles. Zeroes the block if zero is set.
 SLAB__PRIVATE SLAB__COLD void *slab__kmalloc_slow(slab_heap *h, size_t size, int zero)
 {
+    slab_cache *c = NULL;
     void *p;
+    int large;
     if (!slab__heap_ok(h) || size == 0)
         return NULL;
-    if (size <= h->kmalloc_max && (SLAB__LOAD(h->kmalloc[slab__kmalloc_index(size)]) ||
-                                   slab__kmalloc_class_fits(h, slab__kmalloc_index(size)))) {
-        slab_cache *c = slab__kmalloc_cache(h, slab__kmalloc_index(size));
-        p = c ? slab_cache_alloc(c) : NULL;
-        if (p && zero)
-            SLAB_MEMSET(p, 0, c->object_size);
+    if (!(large = size > h->kmalloc_max))
+        c = slab__kmalloc_cache(h, slab__kmalloc_index(size), &large);
+    if (large)
+        return slab__large(h, size, SLAB__PG_KLARGE, zero);
+    p = c ? slab_cache_alloc(c) : NULL;
+    if (p && zero)
+        SLAB_MEMSET(p, 0, c->object_size);
 #if SLAB__HOOKS
-        if (p)
-            slab__set_usable(c, p, size);
+    if (p)
+        slab__set_usable(c, p, size);
 #endif
-        return p;
-    }
-    return slab__large(h, size, SLAB__PG_KLARGE, zero);
+    return p;
 }
 
 SLAB_API void *slab_kmalloc(slab_heap *h, size_t size)
