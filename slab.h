@@ -1129,20 +1129,33 @@ SLAB__PRIVATE void slab__report(slab_heap *h, slab_error code, const void *ptr, 
     slab__report_to(h->on_error, h->user, h, code, ptr, msg);
 }
 
-// A leak report: "<head><n> live <what><name><tail>".
-SLAB__PRIVATE void slab__report_leak(slab_heap *h, const void *ptr, const char *head, size_t n,
-                                     const char *what, const char *name, const char *tail)
+#if SLAB__HOOKS
+SLAB__PRIVATE void slab__report_live(slab_cache *c);
+#endif
+
+// A leak report: "<n> live <what><name of c>: nothing was destroyed" (slab_cache_destroy), or
+// with heap_gone (slab_heap_destroy) "heap destroyed with <n> live <what><name of c, if any>".
+// A cache's summary is followed by its live objects one by one, where state bits tell them.
+SLAB__PRIVATE void slab__report_leak(slab_heap *h, slab_cache *c, size_t n, const char *what,
+                                     int heap_gone)
 {
     char buf[SLAB__LINE];
     size_t pos = 0;
-    slab__fmt_str(buf, &pos, head, 0, 64);
+    if (heap_gone)
+        slab__fmt_str(buf, &pos, "heap destroyed with ", 0, 20);
     slab__fmt_uint(buf, &pos, n, 0);
     slab__fmt_str(buf, &pos, " live ", 0, 6);
     slab__fmt_str(buf, &pos, what, 0, 64);
-    slab__fmt_str(buf, &pos, name, 0, SLAB__NAME_LEN);
-    slab__fmt_str(buf, &pos, tail, 0, 64);
+    if (c)
+        slab__fmt_str(buf, &pos, c->name, 0, SLAB__NAME_LEN);
+    if (!heap_gone)
+        slab__fmt_str(buf, &pos, ": nothing was destroyed", 0, 23);
     buf[pos] = '\0';
-    slab__report(h, SLAB_ERR_BUSY, ptr, buf);
+    slab__report(h, SLAB_ERR_BUSY, c, buf);
+#if SLAB__HOOKS
+    if (c)
+        slab__report_live(c);
+#endif
 }
 
 // Whether h is a live heap. A destroyed heap still has its hook, so the misuse is reported.
@@ -2544,11 +2557,7 @@ SLAB_API slab_error slab_cache_destroy(slab_cache *c)
     SLAB__LOCK(c->lock);
     live = slab__active_objs(c);
     if (live) { // the count, then (state bits) the first live objects one by one
-        slab__report_leak(h, c, "", live, "objects in cache ", c->name,
-                          ": nothing was destroyed");
-#if SLAB__HOOKS
-        slab__report_live(c);
-#endif
+        slab__report_leak(h, c, live, "objects in cache ", 0);
         SLAB__UNLOCK(c->lock);
         SLAB__UNLOCK(h->admin);
         return SLAB_ERR_BUSY;
@@ -4111,17 +4120,12 @@ SLAB_API void slab_heap_dump(slab_heap *h, slab_print_fn print, void *user)
 // Reports what is still allocated when a heap is destroyed: objects per cache, then blocks.
 SLAB__PRIVATE void slab__report_leaks(slab_heap *h)
 {
-    size_t large = 0, blocks = 0;
+    size_t large = 0, blocks = 0, live;
     const slab__zone *z;
     slab_cache *c;
     for (c = h->caches; c; c = c->next)
-        if (slab__active_objs(c) && !(c->flags & SLAB__INTERNAL) && c != &h->cache_cache) {
-            slab__report_leak(h, c, "heap destroyed with ", slab__active_objs(c),
-                              "objects in cache ", c->name, "");
-#if SLAB__HOOKS
-            slab__report_live(c);
-#endif
-        }
+        if ((live = slab__active_objs(c)) && !(c->flags & SLAB__INTERNAL) && c != &h->cache_cache)
+            slab__report_leak(h, c, live, "objects in cache ", 1);
     for (z = &h->zone; z; z = z->next) {
         uint32_t i;
         for (i = 0; i < z->npages; i += 1u << z->pages[i].order) {
@@ -4131,10 +4135,9 @@ SLAB__PRIVATE void slab__report_leaks(slab_heap *h)
         }
     }
     if (large)
-        slab__report_leak(h, NULL, "heap destroyed with ", large,
-                          "large (kmalloc or vmalloc) blocks", "", "");
+        slab__report_leak(h, NULL, large, "large (kmalloc or vmalloc) blocks", 1);
     if (blocks)
-        slab__report_leak(h, NULL, "heap destroyed with ", blocks, "blocks of pages", "", "");
+        slab__report_leak(h, NULL, blocks, "blocks of pages", 1);
 }
 
 // ==========================================================================================
