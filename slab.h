@@ -568,6 +568,13 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #define SLAB__NOINLINE
 #define SLAB__COLD
 #endif
+// Helpers with several callers whose inlined copies cost more code than the calls: one shared
+// copy in builds for size (-Os, -Oz); other builds leave the choice to the compiler.
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__OPTIMIZE_SIZE__)
+#define SLAB__OUTLINE __attribute__((noinline))
+#else
+#define SLAB__OUTLINE
+#endif
 #define SLAB__LEAKS_SHOWN 16 // live objects a leak report lists per cache
 
 // Per-object work on alloc and free: debug checks, the SLAB_HARDEN state bits, poisoning.
@@ -1249,7 +1256,7 @@ SLAB__PRIVATE void slab__list_del(slab__page **head, slab__page *pg)
         pg->next->prev = pg->prev;
 }
 
-SLAB__PRIVATE void slab__free_push(slab__zone *z, slab__page *pg, unsigned order)
+SLAB__PRIVATE SLAB__OUTLINE void slab__free_push(slab__zone *z, slab__page *pg, unsigned order)
 {
     pg->state = SLAB__PG_FREE;
     pg->order = (uint8_t)order;
@@ -1883,12 +1890,12 @@ SLAB__PRIVATE void slab__cache_setup(slab_cache *c, slab_heap *h, const char *na
 }
 
 // The list a slab that is not active belongs on, by its fill (I6).
-SLAB__PRIVATE unsigned slab__fill_list(const slab_cache *c, uint32_t inuse)
+SLAB__PRIVATE SLAB__OUTLINE unsigned slab__fill_list(const slab_cache *c, uint32_t inuse)
 {
     return inuse == 0 ? SLAB__EMPTY : inuse >= c->objperslab ? SLAB__FULL : SLAB__PARTIAL;
 }
 
-SLAB__PRIVATE void slab__slab_list_add(slab_cache *c, slab__page *pg, unsigned which)
+SLAB__PRIVATE SLAB__OUTLINE void slab__slab_list_add(slab_cache *c, slab__page *pg, unsigned which)
 {
     slab__list_push(&c->lists[which], pg);
     c->nr[which]++;
