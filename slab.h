@@ -1437,15 +1437,27 @@ SLAB__PRIVATE size_t slab__layout(uintptr_t lo, uintptr_t hi, size_t hdr_size, s
     return slab__fit_pages(*hdr + hdr_size, hi, page_size); // hdr_size keeps descriptors aligned
 }
 
-// Makes z a zone of npages free pages over [lo, hi), its descriptors at desc0.
-SLAB__PRIVATE void slab__zone_init(slab__zone *z, uintptr_t lo, uintptr_t hi, char *desc0,
-                                   size_t npages, unsigned page_shift)
+// Makes a region of size bytes a zone of free pages: a header of hdr_size bytes (zeroed, the
+// zone at zone_off in it), the descriptors after it, then the pages. Returns the header, or NULL
+// when not even one page fits; slab_heap_init and slab_heap_add_region share it.
+SLAB__PRIVATE char *slab__zone_make(void *region, size_t size, size_t hdr_size, size_t zone_off,
+                                    unsigned page_shift)
 {
-    // Pointers are formed from desc0 plus offsets, never from integers (pointer provenance).
-    size_t base = slab__align_up((size_t)(slab__addr(desc0) + npages * sizeof(slab__page)),
-                                 (size_t)1 << page_shift);
+    uintptr_t lo = slab__addr(region), hi = lo + size, hdr = 0;
+    size_t npages = slab__layout(lo, hi, hdr_size, (size_t)1 << page_shift, &hdr), base;
+    char *head, *desc0;
+    slab__zone *z;
     uint32_t i;
-    SLAB_MEMSET(z, 0, sizeof *z);
+    if (npages == 0)
+        return NULL;
+    // Pointers are formed from region plus offsets, never from integers (pointer provenance).
+    head = (char *)region + (hdr - lo);
+    desc0 = head + hdr_size;
+    z = (slab__zone *)(void *)(head + zone_off);
+    SLAB__OPEN(region, size); // a region used before (a fuzzer's buffer) may still be poisoned
+    SLAB_MEMSET(head, 0, hdr_size);
+    base = slab__align_up((size_t)(slab__addr(desc0) + npages * sizeof(slab__page)),
+                          (size_t)1 << page_shift);
     z->npages = (uint32_t)npages;
     z->max_order = slab__log2(npages);
     z->pages = (slab__page *)(void *)desc0;
@@ -1458,6 +1470,7 @@ SLAB__PRIVATE void slab__zone_init(slab__zone *z, uintptr_t lo, uintptr_t hi, ch
     for (i = 0; i < z->npages; i++)
         z->pages[i].head = i;
     slab__range_give(z, 0, npages);
+    return head;
 }
 
 // Checks a region's address range; NULL if it is usable, else the reason.
@@ -1483,9 +1496,8 @@ SLAB_API slab_heap *slab_heap_init(void *region, size_t size, const slab_heap_co
 {
     slab_error_fn fn = cfg ? cfg->on_error : NULL;
     void *user = cfg ? cfg->user : NULL;
-    size_t page_size = cfg && cfg->page_size ? cfg->page_size : SLAB__DEFAULT_PAGE, npages;
+    size_t page_size = cfg && cfg->page_size ? cfg->page_size : SLAB__DEFAULT_PAGE;
     const char *bad = slab__region_bad(region, size);
-    uintptr_t hdr = 0;
     slab_heap *h;
 
     if (bad || !slab__page_size_ok(page_size)) {
@@ -1493,19 +1505,14 @@ SLAB_API slab_heap *slab_heap_init(void *region, size_t size, const slab_heap_co
                         bad ? bad : "page_size must be a power of two from 256 to 2^30");
         return NULL;
     }
-    npages = slab__layout(slab__addr(region), slab__addr(region) + size, sizeof(slab_heap),
-                          page_size, &hdr);
-    if (npages == 0) {
+    h = (slab_heap *)(void *)slab__zone_make(region, size, sizeof(slab_heap),
+                                             offsetof(slab_heap, zone), slab__log2(page_size));
+    if (!h) {
         slab__report_to(fn, user, NULL, SLAB_ERR_REGION_SMALL, region,
                         "region too small for the heap header, descriptors and one page");
         return NULL;
     }
-    SLAB__OPEN(region, size); // a region used before (a fuzzer's buffer) may still be poisoned
-    h = (slab_heap *)(void *)((char *)region + (hdr - slab__addr(region)));
-    SLAB_MEMSET(h, 0, sizeof *h);
     h->page_shift = slab__log2(page_size);
-    slab__zone_init(&h->zone, slab__addr(region), slab__addr(region) + size,
-                    (char *)(void *)h + sizeof(slab_heap), npages, h->page_shift);
     h->num_zones = 1;
     h->on_error = fn;
     h->user = user;
@@ -1544,9 +1551,8 @@ SLAB_API slab_heap *slab_heap_init(void *region, size_t size, const slab_heap_co
 SLAB_API int slab_heap_add_region(slab_heap *h, void *region, size_t size)
 {
     const char *bad;
-    uintptr_t lo = slab__addr(region), hdr = 0;
+    uintptr_t lo = slab__addr(region);
     slab__zone *z, *last;
-    size_t npages;
     if (!slab__heap_ok(h))
         return SLAB_ERR_BAD_HANDLE;
     bad = slab__region_bad(region, size);
@@ -1557,16 +1563,12 @@ SLAB_API int slab_heap_add_region(slab_heap *h, void *region, size_t size)
         slab__report(h, SLAB_ERR_INVALID_ARG, region, bad);
         return SLAB_ERR_INVALID_ARG;
     }
-    npages = slab__layout(lo, lo + size, sizeof(slab__zone), (size_t)1 << h->page_shift, &hdr);
-    if (npages == 0) {
+    z = (slab__zone *)(void *)slab__zone_make(region, size, sizeof *z, 0, h->page_shift);
+    if (!z) {
         slab__report(h, SLAB_ERR_REGION_SMALL, region,
                      "region too small for a zone header, descriptors and one page");
         return SLAB_ERR_REGION_SMALL;
     }
-    SLAB__OPEN(region, size);
-    z = (slab__zone *)(void *)((char *)region + (hdr - lo));
-    slab__zone_init(z, lo, lo + size, (char *)(void *)z + sizeof(slab__zone), npages,
-                    h->page_shift);
     SLAB__LOCK(h->pages);
     for (last = &h->zone; last->next; last = last->next)
         ;
