@@ -568,12 +568,16 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #define SLAB__NOINLINE
 #define SLAB__COLD
 #endif
-// Helpers with several callers whose inlined copies cost more code than the calls: one shared
-// copy in builds for size (-Os, -Oz); other builds leave the choice to the compiler.
+// Builds for size (-Os, -Oz) overrule the compiler's inlining guesses where they measurably
+// cost code (make cross): SLAB__OUTLINE keeps one shared copy of a helper whose inlined copies
+// are larger than the calls; SLAB__INLINE inlines one whose calls are larger than its body.
+// Other builds leave the choice to the compiler.
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__OPTIMIZE_SIZE__)
 #define SLAB__OUTLINE __attribute__((noinline))
+#define SLAB__INLINE inline __attribute__((always_inline))
 #else
 #define SLAB__OUTLINE
+#define SLAB__INLINE
 #endif
 #define SLAB__LEAKS_SHOWN 16 // live objects a leak report lists per cache
 
@@ -870,7 +874,7 @@ SLAB__PRIVATE unsigned slab__ctz32(uint32_t x)
 #endif
 }
 
-SLAB__PRIVATE int slab__is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+SLAB__PRIVATE SLAB__INLINE int slab__is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
 // Undefined unless a is a power of two; the caller rules out overflow.
 SLAB__PRIVATE size_t slab__align_up(size_t x, size_t a) { return (x + a - 1) & ~(a - 1); }
@@ -1474,7 +1478,7 @@ SLAB__PRIVATE char *slab__zone_make(void *region, size_t size, size_t hdr_size, 
 }
 
 // Checks a region's address range; NULL if it is usable, else the reason.
-SLAB__PRIVATE const char *slab__region_bad(const void *region, size_t size)
+SLAB__PRIVATE SLAB__OUTLINE const char *slab__region_bad(const void *region, size_t size)
 {
     if (!region)
         return "region is NULL";
@@ -1813,8 +1817,9 @@ SLAB__PRIVATE size_t slab__slot_layout(const slab_heap *h, slab__slot *l, size_t
 }
 
 // Checks the arguments of a cache; NULL if they are fine, else the reason.
-SLAB__PRIVATE const char *slab__cache_args_bad(const slab_heap *h, const char *name, size_t size,
-                                               size_t align, unsigned flags, int link_after)
+SLAB__PRIVATE SLAB__INLINE const char *slab__cache_args_bad(const slab_heap *h, const char *name,
+                                                            size_t size, size_t align,
+                                                            unsigned flags, int link_after)
 {
     size_t page_size = (size_t)1 << h->page_shift;
     slab__slot l;
@@ -1914,7 +1919,7 @@ SLAB__PRIVATE void slab__slab_list_del(slab_cache *c, slab__page *pg, unsigned w
 // soff * inverse(odd) = i << k (mod 2^32), and rotating right by k gives i; any other soff
 // leaves low bits that the rotation turns into a huge number (Lemire's divisibility test).
 // soff is below 2^30 in a slab, or wrapped around when before it: both fail as they must.
-SLAB__PRIVATE uint32_t slab__slot_index(const slab_cache *c, size_t soff)
+SLAB__PRIVATE SLAB__INLINE uint32_t slab__slot_index(const slab_cache *c, size_t soff)
 {
     uint32_t x = (uint32_t)soff * c->div_inv;
     return (x >> c->div_rot) | (x << ((32u - c->div_rot) & 31u));
@@ -3760,7 +3765,7 @@ SLAB__PRIVATE size_t slab__all_slab_pages(slab_heap *h)
 
 // Empty slabs, then the shrinkers, then the slabs their frees emptied. Returns the pages the
 // caches gave back, those the shrinkers' frees released directly included.
-SLAB__PRIVATE size_t slab__shrink_all(slab_heap *h)
+SLAB__PRIVATE SLAB__INLINE size_t slab__shrink_all(slab_heap *h)
 {
     size_t before = slab__all_slab_pages(h);
     slab_shrinker *s, *next;
