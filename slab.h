@@ -1502,18 +1502,19 @@ SLAB_API slab_heap *slab_heap_init(void *region, size_t size, const slab_heap_co
     void *user = cfg ? cfg->user : NULL;
     size_t page_size = cfg && cfg->page_size ? cfg->page_size : SLAB__DEFAULT_PAGE;
     const char *bad = slab__region_bad(region, size);
-    slab_heap *h;
+    slab_error code = SLAB_ERR_INVALID_ARG;
+    slab_heap *h = NULL;
 
-    if (bad || !slab__page_size_ok(page_size)) {
-        slab__report_to(fn, user, NULL, SLAB_ERR_INVALID_ARG, region,
-                        bad ? bad : "page_size must be a power of two from 256 to 2^30");
-        return NULL;
+    if (!bad && !slab__page_size_ok(page_size))
+        bad = "page_size must be a power of two from 256 to 2^30";
+    if (!bad && (h = (slab_heap *)(void *)slab__zone_make(region, size, sizeof(slab_heap),
+                                                          offsetof(slab_heap, zone),
+                                                          slab__log2(page_size))) == NULL) {
+        code = SLAB_ERR_REGION_SMALL;
+        bad = "region too small for the heap header, descriptors and one page";
     }
-    h = (slab_heap *)(void *)slab__zone_make(region, size, sizeof(slab_heap),
-                                             offsetof(slab_heap, zone), slab__log2(page_size));
-    if (!h) {
-        slab__report_to(fn, user, NULL, SLAB_ERR_REGION_SMALL, region,
-                        "region too small for the heap header, descriptors and one page");
+    if (bad) { // one report for every refusal
+        slab__report_to(fn, user, NULL, code, region, bad);
         return NULL;
     }
     h->page_shift = slab__log2(page_size);
@@ -1557,21 +1558,21 @@ SLAB_API int slab_heap_add_region(slab_heap *h, void *region, size_t size)
     const char *bad;
     uintptr_t lo = slab__addr(region);
     slab__zone *z, *last;
+    slab_error code = SLAB_ERR_INVALID_ARG;
     if (!slab__heap_ok(h))
         return SLAB_ERR_BAD_HANDLE;
     bad = slab__region_bad(region, size);
     for (z = &h->zone; z && !bad; z = z->next)
         if (lo < z->region_hi && z->region_lo < lo + size)
             bad = "region overlaps a region of this heap";
-    if (bad) {
-        slab__report(h, SLAB_ERR_INVALID_ARG, region, bad);
-        return SLAB_ERR_INVALID_ARG;
+    if (!bad && (z = (slab__zone *)(void *)slab__zone_make(region, size, sizeof *z, 0,
+                                                           h->page_shift)) == NULL) {
+        code = SLAB_ERR_REGION_SMALL;
+        bad = "region too small for a zone header, descriptors and one page";
     }
-    z = (slab__zone *)(void *)slab__zone_make(region, size, sizeof *z, 0, h->page_shift);
-    if (!z) {
-        slab__report(h, SLAB_ERR_REGION_SMALL, region,
-                     "region too small for a zone header, descriptors and one page");
-        return SLAB_ERR_REGION_SMALL;
+    if (bad) {
+        slab__report(h, code, region, bad);
+        return code;
     }
     SLAB__LOCK(h->pages);
     for (last = &h->zone; last->next; last = last->next)
