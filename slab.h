@@ -1716,9 +1716,9 @@ SLAB__PRIVATE void slab__report_live(slab_cache *c);
 // Chooses a slab order for slots of `stride` bytes, as SLUB does: the smallest slab of at
 // most 2^3 pages whose waste is under 1/16, then 1/8, then 1/4, wanting 8 objects, then 4, 2,
 // 1; failing that (large objects), the smallest slab that wastes at most 1/4, or holds one.
-// One loop over the tries, so the slot count is computed in one place.
+// One loop over the tries, so the slot count is computed in one place; *objs gets the count.
 SLAB__PRIVATE unsigned slab__slab_order(size_t page_size, unsigned top, size_t stride, size_t lpad,
-                                        int map)
+                                        int map, size_t *objs)
 {
     unsigned pref = top < SLAB__PREFERRED_ORDER ? top : SLAB__PREFERRED_ORDER, t, k;
     for (t = 0;; t++) {
@@ -1729,6 +1729,7 @@ SLAB__PRIVATE unsigned slab__slab_order(size_t page_size, unsigned top, size_t s
         unsigned last = t < 12 ? pref : t == 12 ? top : ~0u;
         for (k = 0; k <= last; k++) {
             size_t bytes = page_size << k, n = slab__fit_slots(bytes, stride, lpad, map);
+            *objs = n;
             if (n >= min_objs && (bytes - n * stride) << waste_shift <= bytes)
                 return k;
         }
@@ -1873,9 +1874,8 @@ SLAB__PRIVATE void slab__cache_setup(slab_cache *c, slab_heap *h, const char *na
     c->meta_off = l.meta_off;
     c->lpad = (uint32_t)l.lpad;
     c->first = (uint32_t)l.first;
-    c->order = (uint8_t)slab__slab_order(page_size, l.top, c->stride, l.first, l.map);
+    c->order = (uint8_t)slab__slab_order(page_size, l.top, c->stride, l.first, l.map, &n);
     slab_bytes = page_size << c->order;
-    n = slab__fit_slots(slab_bytes, c->stride, l.first, l.map);
     c->objperslab = (uint32_t)n;
     c->slot_bytes = n * c->stride;
     c->map_bytes = l.map ? (n + 7) / 8 : 0;
@@ -1890,8 +1890,8 @@ SLAB__PRIVATE void slab__cache_setup(slab_cache *c, slab_heap *h, const char *na
     for (i = 0; i <= SLAB_MAX_THREADS; i++)
         c->cpu[i].loaded = c->cpu[i].prev = &slab__no_mag;
 #endif
-    for (i = 0; i + 1 < SLAB__NAME_LEN && *name; i++)
-        c->name[i] = *name++;
+    i = 0;
+    slab__fmt_str(c->name, &i, name, 0, SLAB__NAME_LEN - 1); // zeroed: the name ends in NUL
     // Fault injection must see every allocation, so such a heap's caches keep off the fast
     // paths; the heap's own bookkeeping (keep_state) is not injected.
     c->magic = h->inject && !keep_state ? SLAB__CACHE_SLOW : SLAB__CACHE_MAGIC;
