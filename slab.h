@@ -2522,6 +2522,16 @@ SLAB_API slab_cache *slab_cache_create(slab_heap *h, const char *name, size_t si
     return slab__cache_new(h, name, size, align, flags, ctor, ctx);
 }
 
+// Gives up to n slabs of c's empty list back to the page heap, the latest listed first.
+SLAB__PRIVATE void slab__release_listed_empty(slab_cache *c, size_t n)
+{
+    slab__page *pg;
+    while (n-- && (pg = c->lists[SLAB__EMPTY]) != NULL) {
+        slab__slab_list_del(c, pg, SLAB__EMPTY);
+        slab__slab_release(c, pg);
+    }
+}
+
 // Gives the cache's empty slabs, the active one included, back to the page heap, after the
 // objects of the magazines within reach (the caller's, the depot's; the caller holds c's lock).
 // Other threads return theirs on their next slow path (drain_gen).
@@ -2535,11 +2545,7 @@ SLAB__PRIVATE size_t slab__release_empty(slab_cache *c)
 #else
     slab__mag_flush(c, &c->mag, c->mag.count);
 #endif
-    while (c->lists[SLAB__EMPTY]) {
-        slab__page *pg = c->lists[SLAB__EMPTY];
-        slab__slab_list_del(c, pg, SLAB__EMPTY);
-        slab__slab_release(c, pg);
-    }
+    slab__release_listed_empty(c, SIZE_MAX);
     if (c->active && c->active->inuse == 0) {
         slab__slab_release(c, c->active);
         c->active = NULL;
@@ -2706,11 +2712,7 @@ SLAB__PRIVATE int slab__reserve(slab_cache *c, size_t n, const slab__mag *m)
     while (have < n) {
         slab__page *pg = slab__slab_new(c);
         if (!pg) { // undo: the new slabs are the first ones on the empty list
-            while (made--) {
-                pg = c->lists[SLAB__EMPTY];
-                slab__slab_list_del(c, pg, SLAB__EMPTY);
-                slab__slab_release(c, pg);
-            }
+            slab__release_listed_empty(c, made);
             return -1;
         }
         slab__slab_list_add(c, pg, SLAB__EMPTY);
