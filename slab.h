@@ -1572,7 +1572,7 @@ SLAB_API int slab_heap_add_region(slab_heap *h, void *region, size_t size)
     }
     if (bad) {
         slab__report(h, code, region, bad);
-        return code;
+        return (int)code;
     }
     SLAB__LOCK(h->pages);
     for (last = &h->zone; last->next; last = last->next)
@@ -1585,10 +1585,13 @@ SLAB_API int slab_heap_add_region(slab_heap *h, void *region, size_t size)
 
 SLAB_API size_t slab_heap_region_size(size_t npages, size_t page_size)
 {
-    size_t fixed = 15 + sizeof(slab_heap) + (page_size ? page_size : SLAB__DEFAULT_PAGE) - 1;
-    size_t per_page = (page_size ? page_size : SLAB__DEFAULT_PAGE) + sizeof(slab__page);
-    if ((page_size && !slab__page_size_ok(page_size)) || npages > SLAB__MAX_PAGES)
+    size_t fixed, per_page;
+    if (page_size == 0)
+        page_size = SLAB__DEFAULT_PAGE;
+    if (!slab__page_size_ok(page_size) || npages > SLAB__MAX_PAGES)
         return 0;
+    fixed = 15 + sizeof(slab_heap) + page_size - 1;
+    per_page = page_size + sizeof(slab__page);
     if (npages == 0)
         npages = 1;
     if (npages > (SIZE_MAX - fixed) / per_page)
@@ -1694,11 +1697,16 @@ SLAB_API void slab_pages_free(slab_heap *h, void *p)
 // before the state bitmap (a bit per object) when the cache has one.
 SLAB__PRIVATE size_t slab__fit_slots(size_t bytes, size_t stride, size_t lpad, int map)
 {
-    size_t room = bytes > lpad ? bytes - lpad : 0;
+    size_t room, n;
+    // Left red zones belong to debug builds, bitmaps to them and SLAB_HARDEN: said so for the
+    // compiler, so that release builds carry none of their arithmetic.
+    lpad = SLAB_DEBUG ? lpad : 0;
+    map = map && (SLAB_HARDEN || SLAB_DEBUG);
+    room = bytes > lpad ? bytes - lpad : 0;
     // With a bitmap, n * stride + ceil(n / 8) <= room: n = floor(8 room / (8 stride + 1)) fits
     // (the ceiling adds under one byte, which the division's slack covers, or n one less).
-    size_t n = map ? room / (8 * stride + 1) * 8 + room % (8 * stride + 1) * 8 / (8 * stride + 1)
-                   : room / stride;
+    n = map ? room / (8 * stride + 1) * 8 + room % (8 * stride + 1) * 8 / (8 * stride + 1)
+            : room / stride;
     while (map && n && n * stride + (n + 7) / 8 > room)
         n--;
     return n;
