@@ -1876,6 +1876,10 @@ SLAB__PRIVATE void slab__cache_setup(slab_cache *c, slab_heap *h, const char *na
     c->ctx = ctx;
     c->debug = slab__debug_flags(h, flags, keep_state);
     slab__slot_layout(h, &l, size, align, flags, ctor || keep_state, c->debug);
+#if !SLAB_DEBUG // what the layout of a release build is, said for the compiler's sake
+    l.meta_off = l.lpad = l.first = 0;
+    l.map = SLAB_HARDEN;
+#endif
     c->align = l.align;
     c->stride = l.stride;
     c->link_off = l.link_off;
@@ -2049,7 +2053,7 @@ SLAB__PRIVATE void *slab__slab_alloc(slab_cache *c)
 
 // Frees took pg (not active) from one fill to another (full, partial, empty): move it, and
 // give the slab back when it is empty and the cache already keeps SLAB__KEEP_EMPTY of those.
-SLAB__PRIVATE void slab__relist(slab_cache *c, slab__page *pg, uint32_t was)
+SLAB__PRIVATE SLAB__INLINE void slab__relist(slab_cache *c, slab__page *pg, uint32_t was)
 {
     slab__slab_list_del(c, pg, slab__fill_list(c, was));
     if (pg->inuse == 0 && c->nr[SLAB__EMPTY] >= SLAB__KEEP_EMPTY) {
@@ -2077,7 +2081,7 @@ SLAB__PRIVATE slab__page *slab__page_of(slab_heap *h, const void *obj, const sla
 // The slab of obj when obj looks like an allocated object of the live cache c: on an object
 // boundary of one of c's slabs, and neither at the head of its free list nor in an empty slab.
 // NULL otherwise.
-SLAB__PRIVATE slab__page *slab__obj_slab(const slab_cache *c, const void *obj)
+SLAB__PRIVATE SLAB__INLINE slab__page *slab__obj_slab(const slab_cache *c, const void *obj)
 {
     const slab__zone *z = NULL;
     slab__page *pg = slab__page_of(c->heap, obj, &z);
@@ -3762,7 +3766,7 @@ SLAB__PRIVATE void slab__release_all_empty(slab_heap *h)
 }
 
 // Pages held by the slabs of all caches (the caller holds the admin lock).
-SLAB__PRIVATE size_t slab__all_slab_pages(slab_heap *h)
+SLAB__PRIVATE SLAB__INLINE size_t slab__all_slab_pages(slab_heap *h)
 {
     slab_cache *c;
     size_t pages = 0;
