@@ -636,7 +636,8 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 // one-byte overflow past an object poisons a granule of its own.
 #define SLAB__MIN_ALIGN (SLAB__ASAN && sizeof(void *) < 8 ? (size_t)8 : sizeof(void *))
 #define SLAB__KMALLOC 0x80000000u      // internal cache flag: a kmalloc size class
-#define SLAB__INTERNAL 0x40000000u     // internal cache flag: the heap's own bookkeeping
+#define SLAB__INTERNAL 0x40000000u     // internal cache flag: the heap's own bookkeeping (the
+                                       // cache of caches too)
 #define SLAB__NCLASSES 37              // kmalloc classes: 8 .. 32 KiB
 #define SLAB__KMALLOC_MIN_MAX 4096u    // classes reach at least 4 KiB, or half a page if larger
 
@@ -1536,7 +1537,8 @@ SLAB_API slab_heap *slab_heap_init(void *region, size_t size, const slab_heap_co
         h->kmalloc_max = 32768u;
     h->magic = SLAB__HEAP_MAGIC;
     SLAB__POOL_CREATE(h);
-    slab__cache_setup(&h->cache_cache, h, "slab_cache", sizeof(slab_cache), 0, 0, NULL, NULL, 1);
+    slab__cache_setup(&h->cache_cache, h, "slab_cache", sizeof(slab_cache), 0, SLAB__INTERNAL,
+                      NULL, NULL, 1);
     h->caches = &h->cache_cache;
     h->num_caches = 1;
 #if SLAB_THREADS
@@ -2582,7 +2584,7 @@ SLAB_API slab_error slab_cache_destroy(slab_cache *c)
     if (!slab__cache_ok(c))
         return SLAB_ERR_BAD_HANDLE;
     h = c->heap;
-    if (c->flags & (SLAB__KMALLOC | SLAB__INTERNAL) || c == &h->cache_cache) {
+    if (c->flags & (SLAB__KMALLOC | SLAB__INTERNAL)) {
         slab__report(h, SLAB_ERR_INVALID_ARG, c, "the heap's own caches cannot be destroyed");
         return SLAB_ERR_INVALID_ARG;
     }
@@ -2642,8 +2644,7 @@ SLAB__PRIVATE SLAB__COLD void *slab__alloc_slow(slab_cache *c)
     if (!slab__cache_ok(c))
         return NULL;
     // The heap's own bookkeeping is never injected (as failslab spares its cache of caches).
-    if (c != &c->heap->cache_cache && !(c->flags & SLAB__INTERNAL) &&
-        slab__injected(c->heap, c, c->object_size, c->flags))
+    if (!(c->flags & SLAB__INTERNAL) && slab__injected(c->heap, c, c->object_size, c->flags))
         return NULL;
 #if SLAB_THREADS
     slab__thread_number();
@@ -4153,7 +4154,7 @@ SLAB__PRIVATE void slab__report_leaks(slab_heap *h)
     const slab__zone *z;
     slab_cache *c;
     for (c = h->caches; c; c = c->next)
-        if ((live = slab__active_objs(c)) && !(c->flags & SLAB__INTERNAL) && c != &h->cache_cache)
+        if ((live = slab__active_objs(c)) && !(c->flags & SLAB__INTERNAL))
             slab__report_leak(h, c, live, "objects in cache ", 1);
     for (z = &h->zone; z; z = z->next) {
         uint32_t i;
