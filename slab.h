@@ -1145,8 +1145,9 @@ SLAB__PRIVATE void slab__report(slab_heap *h, slab_error code, const void *ptr, 
 SLAB__PRIVATE void slab__report_live(slab_cache *c);
 #endif
 
-// A leak report: "<n> live <what><name of c>: nothing was destroyed" (slab_cache_destroy), or
-// with heap_gone (slab_heap_destroy) "heap destroyed with <n> live <what><name of c, if any>".
+// A leak report: "<n><what><name of c>: nothing was destroyed" (slab_cache_destroy), or with
+// heap_gone (slab_heap_destroy) "heap destroyed with <n><what><name of c, if any>"; what is
+// " live objects in cache " or " live <kind of block>".
 // A cache's summary is followed by its live objects one by one, where state bits tell them.
 SLAB__PRIVATE void slab__report_leak(slab_heap *h, slab_cache *c, size_t n, const char *what,
                                      int heap_gone)
@@ -1156,7 +1157,6 @@ SLAB__PRIVATE void slab__report_leak(slab_heap *h, slab_cache *c, size_t n, cons
     if (heap_gone)
         slab__fmt_str(buf, &pos, "heap destroyed with ", 0, 20);
     slab__fmt_uint(buf, &pos, n, 0);
-    slab__fmt_str(buf, &pos, " live ", 0, 6);
     slab__fmt_str(buf, &pos, what, 0, 64);
     if (c)
         slab__fmt_str(buf, &pos, c->name, 0, SLAB__NAME_LEN);
@@ -2494,7 +2494,7 @@ SLAB__PRIVATE void slab__free_refused(slab_cache *c, const void *obj)
 #endif
 }
 
-SLAB__PRIVATE void slab__cache_oom(slab_cache *c)
+SLAB__PRIVATE SLAB__OUTLINE void slab__cache_oom(slab_cache *c)
 {
     slab__oom(c->heap, c, "no pages left for a new slab", c->flags);
 }
@@ -2592,7 +2592,7 @@ SLAB_API slab_error slab_cache_destroy(slab_cache *c)
     SLAB__LOCK(c->lock);
     live = slab__active_objs(c);
     if (live) { // the count, then (state bits) the first live objects one by one
-        slab__report_leak(h, c, live, "objects in cache ", 0);
+        slab__report_leak(h, c, live, " live objects in cache ", 0);
         SLAB__UNLOCK(c->lock);
         SLAB__UNLOCK(h->admin);
         return SLAB_ERR_BUSY;
@@ -4155,7 +4155,7 @@ SLAB__PRIVATE void slab__report_leaks(slab_heap *h)
     slab_cache *c;
     for (c = h->caches; c; c = c->next)
         if ((live = slab__active_objs(c)) && !(c->flags & SLAB__INTERNAL))
-            slab__report_leak(h, c, live, "objects in cache ", 1);
+            slab__report_leak(h, c, live, " live objects in cache ", 1);
     for (z = &h->zone; z; z = z->next) {
         uint32_t i;
         for (i = 0; i < z->npages; i += 1u << z->pages[i].order) {
@@ -4165,9 +4165,9 @@ SLAB__PRIVATE void slab__report_leaks(slab_heap *h)
         }
     }
     if (large)
-        slab__report_leak(h, NULL, large, "large (kmalloc or vmalloc) blocks", 1);
+        slab__report_leak(h, NULL, large, " live large (kmalloc or vmalloc) blocks", 1);
     if (blocks)
-        slab__report_leak(h, NULL, blocks, "blocks of pages", 1);
+        slab__report_leak(h, NULL, blocks, " live blocks of pages", 1);
 }
 
 // ==========================================================================================
