@@ -1460,7 +1460,7 @@ SLAB__PRIVATE char *slab__zone_make(void *region, size_t size, size_t hdr_size, 
     desc0 = head + hdr_size;
     z = (slab__zone *)(void *)(head + zone_off);
     SLAB__OPEN(region, size); // a region used before (a fuzzer's buffer) may still be poisoned
-    SLAB_MEMSET(head, 0, hdr_size);
+    SLAB_MEMSET(head, 0, hdr_size + npages * sizeof(slab__page)); // and the descriptors after it
     base = slab__align_up((size_t)(slab__addr(desc0) + npages * sizeof(slab__page)),
                           (size_t)1 << page_shift);
     z->npages = (uint32_t)npages;
@@ -1471,7 +1471,6 @@ SLAB__PRIVATE char *slab__zone_make(void *region, size_t size, size_t hdr_size, 
     z->page_shift = page_shift;
     z->region_lo = lo;
     z->region_hi = hi;
-    SLAB_MEMSET(z->pages, 0, npages * sizeof(slab__page));
     for (i = 0; i < z->npages; i++)
         z->pages[i].head = i;
     slab__range_give(z, 0, npages);
@@ -1806,7 +1805,7 @@ SLAB__PRIVATE size_t slab__slot_layout(const slab_heap *h, slab__slot *l, size_t
                                        size_t align, unsigned flags, int link_after,
                                        unsigned debug)
 {
-    SLAB_MEMSET(l, 0, sizeof *l);
+    l->link_off = l->meta_off = l->lpad = l->first = 0; // the other fields are set below
     l->align = align = slab__object_align(size, align, flags);
     if (debug) {
         size_t end;
