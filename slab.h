@@ -588,7 +588,8 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #else
 #define SLAB__HOOKS 0
 #endif
-#define SLAB__FAST (!SLAB__HOOKS) // the inline fast paths: with hooks, every call takes the slow one
+#define SLAB__FAST (!SLAB__HOOKS)
+#define SLAB__MAPS (SLAB_HARDEN || SLAB_DEBUG) // builds whose slabs can end in a state bitmap // the inline fast paths: with hooks, every call takes the slow one
 
 #define SLAB__CONCAT2(a, b) a##b
 #define SLAB__CONCAT(a, b) SLAB__CONCAT2(a, b)
@@ -1698,17 +1699,17 @@ SLAB_API void slab_pages_free(slab_heap *h, void *p)
 // before the state bitmap (a bit per object) when the cache has one.
 SLAB__PRIVATE size_t slab__fit_slots(size_t bytes, size_t stride, size_t lpad, int map)
 {
-    size_t room, n;
-    // Left red zones belong to debug builds, bitmaps to them and SLAB_HARDEN: said so for the
+    // Left red zones belong to debug builds, bitmaps to SLAB__MAPS builds: said so for the
     // compiler, so that release builds carry none of their arithmetic.
-    lpad = SLAB_DEBUG ? lpad : 0;
-    map = map && (SLAB_HARDEN || SLAB_DEBUG);
-    room = bytes > lpad ? bytes - lpad : 0;
+    size_t room = bytes, n;
+    if (SLAB_DEBUG)
+        room = bytes > lpad ? bytes - lpad : 0;
+    if (!SLAB__MAPS || !map)
+        return room / stride;
     // With a bitmap, n * stride + ceil(n / 8) <= room: n = floor(8 room / (8 stride + 1)) fits
     // (the ceiling adds under one byte, which the division's slack covers, or n one less).
-    n = map ? room / (8 * stride + 1) * 8 + room % (8 * stride + 1) * 8 / (8 * stride + 1)
-            : room / stride;
-    while (map && n && n * stride + (n + 7) / 8 > room)
+    n = room / (8 * stride + 1) * 8 + room % (8 * stride + 1) * 8 / (8 * stride + 1);
+    while (n && n * stride + (n + 7) / 8 > room)
         n--;
     return n;
 }
@@ -1879,7 +1880,6 @@ SLAB__PRIVATE void slab__cache_setup(slab_cache *c, slab_heap *h, const char *na
     slab__slot_layout(h, &l, size, align, flags, ctor || keep_state, c->debug);
 #if !SLAB_DEBUG // what the layout of a release build is, said for the compiler's sake
     l.meta_off = l.lpad = l.first = 0;
-    l.map = SLAB_HARDEN;
 #endif
     c->align = l.align;
     c->stride = l.stride;
@@ -1891,7 +1891,7 @@ SLAB__PRIVATE void slab__cache_setup(slab_cache *c, slab_heap *h, const char *na
     slab_bytes = page_size << c->order;
     c->objperslab = (uint32_t)n;
     c->slot_bytes = n * c->stride;
-    c->map_bytes = l.map ? (n + 7) / 8 : 0;
+    c->map_bytes = SLAB__MAPS && l.map ? (n + 7) / 8 : 0;
     leftover = slab_bytes - l.first - c->slot_bytes - c->map_bytes;
     c->colour_unit = c->align > SLAB__CACHELINE ? c->align : SLAB__CACHELINE;
     c->colours = (uint32_t)(leftover / c->colour_unit + 1);
@@ -3310,7 +3310,8 @@ SLAB__PRIVATE SLAB__COLD void *slab__kmalloc_slow(slab_heap *h, size_t size, int
     int large;
     if (!slab__heap_ok(h) || size == 0)
         return NULL;
-    if (!(large = size > h->kmalloc_max))
+    large = size > h->kmalloc_max;
+    if (!large)
         c = slab__kmalloc_cache(h, slab__kmalloc_index(size), &large);
     if (large)
         return slab__large(h, size, SLAB__PG_KLARGE, zero);
@@ -4149,12 +4150,14 @@ SLAB_API void slab_heap_dump(slab_heap *h, slab_print_fn print, void *user)
 // Reports what is still allocated when a heap is destroyed: objects per cache, then blocks.
 SLAB__PRIVATE void slab__report_leaks(slab_heap *h)
 {
-    size_t large = 0, blocks = 0, live;
+    size_t large = 0, blocks = 0;
     const slab__zone *z;
     slab_cache *c;
-    for (c = h->caches; c; c = c->next)
-        if ((live = slab__active_objs(c)) && !(c->flags & SLAB__INTERNAL))
+    for (c = h->caches; c; c = c->next) {
+        size_t live = slab__active_objs(c);
+        if (live && !(c->flags & SLAB__INTERNAL))
             slab__report_leak(h, c, live, " live objects in cache ", 1);
+    }
     for (z = &h->zone; z; z = z->next) {
         uint32_t i;
         for (i = 0; i < z->npages; i += 1u << z->pages[i].order) {
@@ -4319,10 +4322,10 @@ SLAB__PRIVATE int slab__check_magazines(const slab_cache *c, slab__check_state *
 {
     const slab__mag *mags[SLAB__MAX_MAGS];
     unsigned n = slab__mags(c, 1, mags), i;
-    int r;
     size_t objs = 0;
     for (i = 0; i < n; i++) {
-        if ((r = slab__check_magazine(c, mags[i], st)) != 0)
+        int r = slab__check_magazine(c, mags[i], st);
+        if (r != 0)
             return r;
         objs += mags[i]->count;
     }
