@@ -563,11 +563,22 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #define SLAB__RETURN_ADDRESS() __builtin_return_address(0)
 #define SLAB__NOINLINE __attribute__((noinline)) // so the return address is the caller's
 #define SLAB__COLD __attribute__((noinline, cold)) // keeps slow paths out of the fast ones
-#define SLAB__INLINE __attribute__((always_inline)) inline // fast-path pieces, whatever the size
+#define SLAB__FAST_INLINE __attribute__((always_inline)) inline // fast-path pieces, at any -O
 #else
 #define SLAB__RETURN_ADDRESS() NULL
 #define SLAB__NOINLINE
 #define SLAB__COLD
+#define SLAB__FAST_INLINE
+#endif
+// Builds for size (-Os, -Oz) overrule the compiler's inlining guesses where they measurably
+// cost code (make cross): SLAB__OUTLINE keeps one shared copy of a helper whose inlined copies
+// are larger than the calls; SLAB__INLINE inlines one whose calls are larger than its body.
+// Other builds leave the choice to the compiler.
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__OPTIMIZE_SIZE__)
+#define SLAB__OUTLINE __attribute__((noinline))
+#define SLAB__INLINE inline __attribute__((always_inline))
+#else
+#define SLAB__OUTLINE
 #define SLAB__INLINE
 #endif
 #define SLAB__LEAKS_SHOWN 16 // live objects a leak report lists per cache
@@ -580,6 +591,7 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #define SLAB__HOOKS 0
 #endif
 #define SLAB__FAST (!SLAB__HOOKS) // the inline fast paths: with hooks, every call takes the slow one
+#define SLAB__MAPS (SLAB_HARDEN || SLAB_DEBUG) // builds whose slabs can end in a state bitmap
 
 #define SLAB__CONCAT2(a, b) a##b
 #define SLAB__CONCAT(a, b) SLAB__CONCAT2(a, b)
@@ -627,7 +639,8 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 // one-byte overflow past an object poisons a granule of its own.
 #define SLAB__MIN_ALIGN (SLAB__ASAN && sizeof(void *) < 8 ? (size_t)8 : sizeof(void *))
 #define SLAB__KMALLOC 0x80000000u      // internal cache flag: a kmalloc size class
-#define SLAB__INTERNAL 0x40000000u     // internal cache flag: the heap's own bookkeeping
+#define SLAB__INTERNAL 0x40000000u     // internal cache flag: the heap's own bookkeeping (the
+                                       // cache of caches too)
 #define SLAB__NCLASSES 37              // kmalloc classes: 8 .. 32 KiB
 #define SLAB__KMALLOC_MIN_MAX 4096u    // classes reach at least 4 KiB, or half a page if larger
 
@@ -874,7 +887,7 @@ SLAB__PRIVATE unsigned slab__ctz32(uint32_t x)
 #endif
 }
 
-SLAB__PRIVATE int slab__is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+SLAB__PRIVATE SLAB__INLINE int slab__is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
 // Undefined unless a is a power of two; the caller rules out overflow.
 SLAB__PRIVATE size_t slab__align_up(size_t x, size_t a) { return (x + a - 1) & ~(a - 1); }
@@ -1140,20 +1153,33 @@ SLAB__PRIVATE void slab__report(slab_heap *h, slab_error code, const void *ptr, 
     slab__report_to(h->on_error, h->user, h, code, ptr, msg);
 }
 
-// A leak report: "<head><n> live <what><name><tail>".
-SLAB__PRIVATE void slab__report_leak(slab_heap *h, const void *ptr, const char *head, size_t n,
-                                     const char *what, const char *name, const char *tail)
+#if SLAB__HOOKS
+SLAB__PRIVATE void slab__report_live(slab_cache *c);
+#endif
+
+// A leak report: "<n><what><name of c>: nothing was destroyed" (slab_cache_destroy), or with
+// heap_gone (slab_heap_destroy) "heap destroyed with <n><what><name of c, if any>"; what is
+// " live objects in cache " or " live <kind of block>".
+// A cache's summary is followed by its live objects one by one, where state bits tell them.
+SLAB__PRIVATE void slab__report_leak(slab_heap *h, slab_cache *c, size_t n, const char *what,
+                                     int heap_gone)
 {
     char buf[SLAB__LINE];
     size_t pos = 0;
-    slab__fmt_str(buf, &pos, head, 0, 64);
+    if (heap_gone)
+        slab__fmt_str(buf, &pos, "heap destroyed with ", 0, 20);
     slab__fmt_uint(buf, &pos, n, 0);
-    slab__fmt_str(buf, &pos, " live ", 0, 6);
     slab__fmt_str(buf, &pos, what, 0, 64);
-    slab__fmt_str(buf, &pos, name, 0, SLAB__NAME_LEN);
-    slab__fmt_str(buf, &pos, tail, 0, 64);
+    if (c)
+        slab__fmt_str(buf, &pos, c->name, 0, SLAB__NAME_LEN);
+    if (!heap_gone)
+        slab__fmt_str(buf, &pos, ": nothing was destroyed", 0, 23);
     buf[pos] = '\0';
-    slab__report(h, SLAB_ERR_BUSY, ptr, buf);
+    slab__report(h, SLAB_ERR_BUSY, c, buf);
+#if SLAB__HOOKS
+    if (c)
+        slab__report_live(c);
+#endif
 }
 
 // Whether h is a live heap. A destroyed heap still has its hook, so the misuse is reported.
@@ -1247,7 +1273,7 @@ SLAB__PRIVATE void slab__list_del(slab__page **head, slab__page *pg)
         pg->next->prev = pg->prev;
 }
 
-SLAB__PRIVATE void slab__free_push(slab__zone *z, slab__page *pg, unsigned order)
+SLAB__PRIVATE SLAB__OUTLINE void slab__free_push(slab__zone *z, slab__page *pg, unsigned order)
 {
     pg->state = SLAB__PG_FREE;
     pg->order = (uint8_t)order;
@@ -1588,15 +1614,27 @@ SLAB__PRIVATE size_t slab__layout(uintptr_t lo, uintptr_t hi, size_t hdr_size, s
     return slab__fit_pages(*hdr + hdr_size, hi, page_size); // hdr_size keeps descriptors aligned
 }
 
-// Makes z a zone of npages free pages over [lo, hi), its descriptors at desc0.
-SLAB__PRIVATE void slab__zone_init(slab__zone *z, uintptr_t lo, uintptr_t hi, char *desc0,
-                                   size_t npages, unsigned page_shift)
+// Makes a region of size bytes a zone of free pages: a header of hdr_size bytes (zeroed, the
+// zone at zone_off in it), the descriptors after it, then the pages. Returns the header, or NULL
+// when not even one page fits; slab_heap_init and slab_heap_add_region share it.
+SLAB__PRIVATE char *slab__zone_make(void *region, size_t size, size_t hdr_size, size_t zone_off,
+                                    unsigned page_shift)
 {
-    // Pointers are formed from desc0 plus offsets, never from integers (pointer provenance).
-    size_t base = slab__align_up((size_t)(slab__addr(desc0) + npages * sizeof(slab__page)),
-                                 (size_t)1 << page_shift);
+    uintptr_t lo = slab__addr(region), hi = lo + size, hdr = 0;
+    size_t npages = slab__layout(lo, hi, hdr_size, (size_t)1 << page_shift, &hdr), base;
+    char *head, *desc0;
+    slab__zone *z;
     uint32_t i;
-    SLAB_MEMSET(z, 0, sizeof *z);
+    if (npages == 0)
+        return NULL;
+    // Pointers are formed from region plus offsets, never from integers (pointer provenance).
+    head = (char *)region + (hdr - lo);
+    desc0 = head + hdr_size;
+    z = (slab__zone *)(void *)(head + zone_off);
+    SLAB__OPEN(region, size); // a region used before (a fuzzer's buffer) may still be poisoned
+    SLAB_MEMSET(head, 0, hdr_size + npages * sizeof(slab__page)); // and the descriptors after it
+    base = slab__align_up((size_t)(slab__addr(desc0) + npages * sizeof(slab__page)),
+                          (size_t)1 << page_shift);
     z->npages = (uint32_t)npages;
     z->max_order = slab__log2(npages);
     z->pages = (slab__page *)(void *)desc0;
@@ -1605,14 +1643,14 @@ SLAB__PRIVATE void slab__zone_init(slab__zone *z, uintptr_t lo, uintptr_t hi, ch
     z->page_shift = page_shift;
     z->region_lo = lo;
     z->region_hi = hi;
-    SLAB_MEMSET(z->pages, 0, npages * sizeof(slab__page));
     for (i = 0; i < z->npages; i++)
         z->pages[i].head = i;
     slab__range_give(z, 0, npages);
+    return head;
 }
 
 // Checks a region's address range; NULL if it is usable, else the reason.
-SLAB__PRIVATE const char *slab__region_bad(const void *region, size_t size)
+SLAB__PRIVATE SLAB__OUTLINE const char *slab__region_bad(const void *region, size_t size)
 {
     if (!region)
         return "region is NULL";
@@ -1634,29 +1672,24 @@ SLAB_API slab_heap *slab_heap_init(void *region, size_t size, const slab_heap_co
 {
     slab_error_fn fn = cfg ? cfg->on_error : NULL;
     void *user = cfg ? cfg->user : NULL;
-    size_t page_size = cfg && cfg->page_size ? cfg->page_size : SLAB__DEFAULT_PAGE, npages;
+    size_t page_size = cfg && cfg->page_size ? cfg->page_size : SLAB__DEFAULT_PAGE;
     const char *bad = slab__region_bad(region, size);
-    uintptr_t hdr = 0;
-    slab_heap *h;
+    slab_error code = SLAB_ERR_INVALID_ARG;
+    slab_heap *h = NULL;
 
-    if (bad || !slab__page_size_ok(page_size)) {
-        slab__report_to(fn, user, NULL, SLAB_ERR_INVALID_ARG, region,
-                        bad ? bad : "page_size must be a power of two from 256 to 2^30");
+    if (!bad && !slab__page_size_ok(page_size))
+        bad = "page_size must be a power of two from 256 to 2^30";
+    if (!bad && (h = (slab_heap *)(void *)slab__zone_make(region, size, sizeof(slab_heap),
+                                                          offsetof(slab_heap, zone),
+                                                          slab__log2(page_size))) == NULL) {
+        code = SLAB_ERR_REGION_SMALL;
+        bad = "region too small for the heap header, descriptors and one page";
+    }
+    if (bad) { // one report for every refusal
+        slab__report_to(fn, user, NULL, code, region, bad);
         return NULL;
     }
-    npages = slab__layout(slab__addr(region), slab__addr(region) + size, sizeof(slab_heap),
-                          page_size, &hdr);
-    if (npages == 0) {
-        slab__report_to(fn, user, NULL, SLAB_ERR_REGION_SMALL, region,
-                        "region too small for the heap header, descriptors and one page");
-        return NULL;
-    }
-    SLAB__OPEN(region, size); // a region used before (a fuzzer's buffer) may still be poisoned
-    h = (slab_heap *)(void *)((char *)region + (hdr - slab__addr(region)));
-    SLAB_MEMSET(h, 0, sizeof *h);
     h->page_shift = slab__log2(page_size);
-    slab__zone_init(&h->zone, slab__addr(region), slab__addr(region) + size,
-                    (char *)(void *)h + sizeof(slab_heap), npages, h->page_shift);
     h->num_zones = 1;
     h->on_error = fn;
     h->user = user;
@@ -1675,7 +1708,8 @@ SLAB_API slab_heap *slab_heap_init(void *region, size_t size, const slab_heap_co
         h->kmalloc_max = 32768u;
     h->magic = SLAB__HEAP_MAGIC;
     SLAB__POOL_CREATE(h);
-    slab__cache_setup(&h->cache_cache, h, "slab_cache", sizeof(slab_cache), 0, 0, NULL, NULL, 1);
+    slab__cache_setup(&h->cache_cache, h, "slab_cache", sizeof(slab_cache), 0, SLAB__INTERNAL,
+                      NULL, NULL, 1);
     h->caches = &h->cache_cache;
     h->num_caches = 1;
 #if SLAB_THREADS
@@ -1695,29 +1729,24 @@ SLAB_API slab_heap *slab_heap_init(void *region, size_t size, const slab_heap_co
 SLAB_API int slab_heap_add_region(slab_heap *h, void *region, size_t size)
 {
     const char *bad;
-    uintptr_t lo = slab__addr(region), hdr = 0;
+    uintptr_t lo = slab__addr(region);
     slab__zone *z, *last;
-    size_t npages;
+    slab_error code = SLAB_ERR_INVALID_ARG;
     if (!slab__heap_ok(h))
         return SLAB_ERR_BAD_HANDLE;
     bad = slab__region_bad(region, size);
     for (z = &h->zone; z && !bad; z = z->next)
         if (lo < z->region_hi && z->region_lo < lo + size)
             bad = "region overlaps a region of this heap";
+    if (!bad && (z = (slab__zone *)(void *)slab__zone_make(region, size, sizeof *z, 0,
+                                                           h->page_shift)) == NULL) {
+        code = SLAB_ERR_REGION_SMALL;
+        bad = "region too small for a zone header, descriptors and one page";
+    }
     if (bad) {
-        slab__report(h, SLAB_ERR_INVALID_ARG, region, bad);
-        return SLAB_ERR_INVALID_ARG;
+        slab__report(h, code, region, bad);
+        return (int)code;
     }
-    npages = slab__layout(lo, lo + size, sizeof(slab__zone), (size_t)1 << h->page_shift, &hdr);
-    if (npages == 0) {
-        slab__report(h, SLAB_ERR_REGION_SMALL, region,
-                     "region too small for a zone header, descriptors and one page");
-        return SLAB_ERR_REGION_SMALL;
-    }
-    SLAB__OPEN(region, size);
-    z = (slab__zone *)(void *)((char *)region + (hdr - lo));
-    slab__zone_init(z, lo, lo + size, (char *)(void *)z + sizeof(slab__zone), npages,
-                    h->page_shift);
     SLAB__LOCK(h->pages);
     for (last = &h->zone; last->next; last = last->next)
         ;
@@ -1729,10 +1758,13 @@ SLAB_API int slab_heap_add_region(slab_heap *h, void *region, size_t size)
 
 SLAB_API size_t slab_heap_region_size(size_t npages, size_t page_size)
 {
-    size_t fixed = 15 + sizeof(slab_heap) + (page_size ? page_size : SLAB__DEFAULT_PAGE) - 1;
-    size_t per_page = (page_size ? page_size : SLAB__DEFAULT_PAGE) + sizeof(slab__page);
-    if ((page_size && !slab__page_size_ok(page_size)) || npages > SLAB__MAX_PAGES)
+    size_t fixed, per_page;
+    if (page_size == 0)
+        page_size = SLAB__DEFAULT_PAGE;
+    if (!slab__page_size_ok(page_size) || npages > SLAB__MAX_PAGES)
         return 0;
+    fixed = 15 + sizeof(slab_heap) + page_size - 1;
+    per_page = page_size + sizeof(slab__page);
     if (npages == 0)
         npages = 1;
     if (npages > (SIZE_MAX - fixed) / per_page)
@@ -1842,12 +1874,17 @@ SLAB_API void slab_pages_free(slab_heap *h, void *p)
 // before the state bitmap (a bit per object) when the cache has one.
 SLAB__PRIVATE size_t slab__fit_slots(size_t bytes, size_t stride, size_t lpad, int map)
 {
-    size_t room = bytes > lpad ? bytes - lpad : 0;
+    // Left red zones belong to debug builds, bitmaps to SLAB__MAPS builds: said so for the
+    // compiler, so that release builds carry none of their arithmetic.
+    size_t room = bytes, n;
+    if (SLAB_DEBUG)
+        room = bytes > lpad ? bytes - lpad : 0;
+    if (!SLAB__MAPS || !map)
+        return room / stride;
     // With a bitmap, n * stride + ceil(n / 8) <= room: n = floor(8 room / (8 stride + 1)) fits
     // (the ceiling adds under one byte, which the division's slack covers, or n one less).
-    size_t n = map ? room / (8 * stride + 1) * 8 + room % (8 * stride + 1) * 8 / (8 * stride + 1)
-                   : room / stride;
-    while (map && n && n * stride + (n + 7) / 8 > room)
+    n = room / (8 * stride + 1) * 8 + room % (8 * stride + 1) * 8 / (8 * stride + 1);
+    while (n && n * stride + (n + 7) / 8 > room)
         n--;
     return n;
 }
@@ -1864,26 +1901,24 @@ SLAB__PRIVATE void slab__report_live(slab_cache *c);
 // Chooses a slab order for slots of `stride` bytes, as SLUB does: the smallest slab of at
 // most 2^3 pages whose waste is under 1/16, then 1/8, then 1/4, wanting 8 objects, then 4, 2,
 // 1; failing that (large objects), the smallest slab that wastes at most 1/4, or holds one.
+// One loop over the tries, so the slot count is computed in one place; *objs gets the count.
 SLAB__PRIVATE unsigned slab__slab_order(size_t page_size, unsigned top, size_t stride, size_t lpad,
-                                        int map)
+                                        int map, size_t *objs)
 {
-    unsigned pref = top < SLAB__PREFERRED_ORDER ? top : SLAB__PREFERRED_ORDER, k, frac;
-    size_t min_objs;
-    for (min_objs = 8; min_objs >= 1; min_objs /= 2)
-        for (frac = 16; frac >= 4; frac /= 2)
-            for (k = 0; k <= pref; k++) {
-                size_t bytes = page_size << k, n = slab__fit_slots(bytes, stride, lpad, map);
-                if (n >= min_objs && (bytes - n * stride) * frac <= bytes)
-                    return k;
-            }
-    for (k = 0; k <= top; k++) {
-        size_t bytes = page_size << k, n = slab__fit_slots(bytes, stride, lpad, map);
-        if (n >= 1 && (bytes - n * stride) * 4 <= bytes)
-            return k;
+    unsigned pref = top < SLAB__PREFERRED_ORDER ? top : SLAB__PREFERRED_ORDER, t, k;
+    for (t = 0;; t++) {
+        // Tries 0..11 up to pref: 8 objects, waste < 1/16, 1/8, 1/4; then 4, 2, 1 objects.
+        // Try 12 up to top: one object, waste < 1/4. Try 13: one object, any order.
+        size_t min_objs = t < 12 ? (size_t)8 >> t / 3 : 1;
+        unsigned waste_shift = t < 12 ? 4 - t % 3 : t == 12 ? 2 : 0;
+        unsigned last = t < 12 ? pref : t == 12 ? top : ~0u;
+        for (k = 0; k <= last; k++) {
+            size_t bytes = page_size << k, n = slab__fit_slots(bytes, stride, lpad, map);
+            *objs = n;
+            if (n >= min_objs && (bytes - n * stride) << waste_shift <= bytes)
+                return k;
+        }
     }
-    for (k = 0; slab__fit_slots(page_size << k, stride, lpad, map) == 0; k++)
-        ;
-    return k;
 }
 
 // The largest slab order a heap allows: its largest block, and at most SLAB__MAX_SLAB_BYTES.
@@ -1918,11 +1953,14 @@ SLAB__PRIVATE size_t slab__object_align(size_t size, size_t align, unsigned flag
 
 // Where things are in an object's slot.
 typedef struct slab__slot {
+    size_t align;    // of the objects (slab__object_align)
     size_t stride;   // bytes per slot
     size_t link_off; // the free-list link
     size_t meta_off; // debug caches: the object's slab__meta
     size_t lpad;     // debug caches: the left red zone, the last bytes of the slot before
     size_t first;    // where a slab's first object starts (after colouring): lpad, aligned
+    unsigned top;    // the largest slab order the heap allows (slab__top_slab_order)
+    int map;         // slabs end in a state bitmap (SLAB_HARDEN, debug caches)
 } slab__slot;
 
 // The debug checks a cache gets: in SLAB_DEBUG builds all of them, or (debug_selective) those
@@ -1934,39 +1972,43 @@ SLAB__PRIVATE unsigned slab__debug_flags(const slab_heap *h, unsigned flags, int
     return h->debug_selective ? flags & SLAB__DEBUG_FLAGS : SLAB__DEBUG_FLAGS;
 }
 
-// The slot of an object of `size` bytes (at most 2^30) aligned to align (a result of
-// slab__object_align):
+// The slot *l of an object of `size` bytes (at most 2^30), aligned by slab__object_align:
 //   release:          [ object | link? ]    the link at 0, or after the object (link_after)
 //   debug (>>debug):  [ object | red zone | link | meta | left red zone of the next object ]
-SLAB__PRIVATE slab__slot slab__slot_layout(size_t size, size_t align, int link_after,
-                                           unsigned debug)
+// Returns how many objects fit the largest slab h allows: 0 when not even one does. Cache
+// creation checks with it what cache setup then lays out, so the two always agree.
+SLAB__PRIVATE size_t slab__slot_layout(const slab_heap *h, slab__slot *l, size_t size,
+                                       size_t align, unsigned flags, int link_after,
+                                       unsigned debug)
 {
-    slab__slot l;
-    SLAB_MEMSET(&l, 0, sizeof l);
+    l->link_off = l->meta_off = l->lpad = l->first = 0; // the other fields are set below
+    l->align = align = slab__object_align(size, align, flags);
     if (debug) {
         size_t end;
-        l.link_off = slab__align_up(size, SLAB__MIN_RED) + SLAB__MIN_RED;
-        l.meta_off = l.link_off + sizeof(void *);
-        end = l.meta_off + sizeof(slab__meta);
-        l.stride = slab__align_up(end + SLAB__MIN_RED, align);
-        l.lpad = l.stride - end;
-        l.first = slab__align_up(l.lpad, align);
+        l->link_off = slab__align_up(size, SLAB__MIN_RED) + SLAB__MIN_RED;
+        l->meta_off = l->link_off + sizeof(void *);
+        end = l->meta_off + sizeof(slab__meta);
+        l->stride = slab__align_up(end + SLAB__MIN_RED, align);
+        l->lpad = l->stride - end;
+        l->first = slab__align_up(l->lpad, align);
     } else if (link_after) {
         // Deliberate: the link lives after the object so constructed state survives a free.
-        l.link_off = slab__align_up(size, SLAB__MIN_ALIGN);
-        l.stride = slab__align_up(l.link_off + sizeof(void *), align);
+        l->link_off = slab__align_up(size, SLAB__MIN_ALIGN);
+        l->stride = slab__align_up(l->link_off + sizeof(void *), align);
     } else {
-        l.stride = slab__align_up(size < sizeof(void *) ? sizeof(void *) : size, align);
+        l->stride = slab__align_up(size < sizeof(void *) ? sizeof(void *) : size, align);
     }
-    return l;
+    l->top = slab__top_slab_order(h);
+    l->map = SLAB_HARDEN || debug;
+    return slab__fit_slots((size_t)1 << h->page_shift << l->top, l->stride, l->first, l->map);
 }
 
 // Checks the arguments of a cache; NULL if they are fine, else the reason.
-SLAB__PRIVATE const char *slab__cache_args_bad(const slab_heap *h, const char *name, size_t size,
-                                               size_t align, unsigned flags, int link_after)
+SLAB__PRIVATE SLAB__INLINE const char *slab__cache_args_bad(const slab_heap *h, const char *name,
+                                                            size_t size, size_t align,
+                                                            unsigned flags, int link_after)
 {
     size_t page_size = (size_t)1 << h->page_shift;
-    unsigned debug = slab__debug_flags(h, flags, 0);
     slab__slot l;
     if (!name)
         return "cache name is NULL";
@@ -1980,9 +2022,7 @@ SLAB__PRIVATE const char *slab__cache_args_bad(const slab_heap *h, const char *n
         return "unknown cache flag";
     if (size > SLAB__MAX_SLAB_BYTES)
         return "object too large for a slab of this heap";
-    l = slab__slot_layout(size, slab__object_align(size, align, flags), link_after, debug);
-    if (!slab__fit_slots(page_size << slab__top_slab_order(h), l.stride, l.first,
-                         SLAB_HARDEN || debug))
+    if (!slab__slot_layout(h, &l, size, align, flags, link_after, slab__debug_flags(h, flags, 0)))
         return "object too large for a slab of this heap";
     return NULL;
 }
@@ -2005,29 +2045,28 @@ SLAB__PRIVATE void slab__cache_setup(slab_cache *c, slab_heap *h, const char *na
 {
     size_t page_size = (size_t)1 << h->page_shift, slab_bytes, leftover, n, i;
     slab__slot l;
-    int map;
     SLAB_MEMSET(c, 0, sizeof *c);
     c->heap = h;
     c->object_size = size;
     c->flags = flags;
     c->ctor = ctor;
     c->ctx = ctx;
-    c->align = slab__object_align(size, align, flags);
     c->debug = slab__debug_flags(h, flags, keep_state);
-    l = slab__slot_layout(size, c->align, ctor || keep_state, c->debug);
+    slab__slot_layout(h, &l, size, align, flags, ctor || keep_state, c->debug);
+#if !SLAB_DEBUG // what the layout of a release build is, said for the compiler's sake
+    l.meta_off = l.lpad = l.first = 0;
+#endif
+    c->align = l.align;
     c->stride = l.stride;
     c->link_off = l.link_off;
     c->meta_off = l.meta_off;
     c->lpad = (uint32_t)l.lpad;
-    map = SLAB_HARDEN || c->debug;
     c->first = (uint32_t)l.first;
-    c->order = (uint8_t)slab__slab_order(page_size, slab__top_slab_order(h), c->stride, l.first,
-                                         map);
+    c->order = (uint8_t)slab__slab_order(page_size, l.top, c->stride, l.first, l.map, &n);
     slab_bytes = page_size << c->order;
-    n = slab__fit_slots(slab_bytes, c->stride, l.first, map);
     c->objperslab = (uint32_t)n;
     c->slot_bytes = n * c->stride;
-    c->map_bytes = map ? (n + 7) / 8 : 0;
+    c->map_bytes = SLAB__MAPS && l.map ? (n + 7) / 8 : 0;
     leftover = slab_bytes - l.first - c->slot_bytes - c->map_bytes;
     c->colour_unit = c->align > SLAB__CACHELINE ? c->align : SLAB__CACHELINE;
     c->colours = (uint32_t)(leftover / c->colour_unit + 1);
@@ -2039,20 +2078,20 @@ SLAB__PRIVATE void slab__cache_setup(slab_cache *c, slab_heap *h, const char *na
     for (i = 0; i <= SLAB_MAX_THREADS; i++)
         c->cpu[i].loaded = c->cpu[i].prev = &slab__no_mag;
 #endif
-    for (i = 0; i + 1 < SLAB__NAME_LEN && *name; i++)
-        c->name[i] = *name++;
+    i = 0;
+    slab__fmt_str(c->name, &i, name, 0, SLAB__NAME_LEN - 1); // zeroed: the name ends in NUL
     // Fault injection must see every allocation, so such a heap's caches keep off the fast
     // paths; the heap's own bookkeeping (keep_state) is not injected.
     c->magic = h->inject && !keep_state ? SLAB__CACHE_SLOW : SLAB__CACHE_MAGIC;
 }
 
 // The list a slab that is not active belongs on, by its fill (I6).
-SLAB__PRIVATE unsigned slab__fill_list(const slab_cache *c, uint32_t inuse)
+SLAB__PRIVATE SLAB__OUTLINE unsigned slab__fill_list(const slab_cache *c, uint32_t inuse)
 {
     return inuse == 0 ? SLAB__EMPTY : inuse >= c->objperslab ? SLAB__FULL : SLAB__PARTIAL;
 }
 
-SLAB__PRIVATE void slab__slab_list_add(slab_cache *c, slab__page *pg, unsigned which)
+SLAB__PRIVATE SLAB__OUTLINE void slab__slab_list_add(slab_cache *c, slab__page *pg, unsigned which)
 {
     slab__list_push(&c->lists[which], pg);
     c->nr[which]++;
@@ -2069,7 +2108,7 @@ SLAB__PRIVATE void slab__slab_list_del(slab_cache *c, slab__page *pg, unsigned w
 // soff * inverse(odd) = i << k (mod 2^32), and rotating right by k gives i; any other soff
 // leaves low bits that the rotation turns into a huge number (Lemire's divisibility test).
 // soff is below 2^30 in a slab, or wrapped around when before it: both fail as they must.
-SLAB__PRIVATE uint32_t slab__slot_index(const slab_cache *c, size_t soff)
+SLAB__PRIVATE SLAB__INLINE uint32_t slab__slot_index(const slab_cache *c, size_t soff)
 {
     uint32_t x = (uint32_t)soff * c->div_inv;
     return (x >> c->div_rot) | (x << ((32u - c->div_rot) & 31u));
@@ -2205,7 +2244,7 @@ SLAB__PRIVATE void *slab__slab_alloc(slab_cache *c)
 
 // Frees took pg (not active) from one fill to another (full, partial, empty): move it, and
 // give the slab back when it is empty and the cache already keeps SLAB__KEEP_EMPTY of those.
-SLAB__PRIVATE void slab__relist(slab_cache *c, slab__page *pg, uint32_t was)
+SLAB__PRIVATE SLAB__INLINE void slab__relist(slab_cache *c, slab__page *pg, uint32_t was)
 {
     slab__slab_list_del(c, pg, slab__fill_list(c, was));
     if (pg->inuse == 0 && c->nr[SLAB__EMPTY] >= SLAB__KEEP_EMPTY) {
@@ -2233,7 +2272,7 @@ SLAB__PRIVATE slab__page *slab__page_of(slab_heap *h, const void *obj, const sla
 // The slab of obj when obj looks like an allocated object of the live cache c: on an object
 // boundary of one of c's slabs, and neither at the head of its free list nor in an empty slab.
 // NULL otherwise.
-SLAB__PRIVATE slab__page *slab__obj_slab(const slab_cache *c, const void *obj)
+SLAB__PRIVATE SLAB__INLINE slab__page *slab__obj_slab(const slab_cache *c, const void *obj)
 {
     const slab__zone *z = NULL;
     slab__page *pg = slab__page_of(c->heap, obj, &z);
@@ -2584,9 +2623,10 @@ SLAB__PRIVATE void slab__mag_push(slab__mag *m, void *obj)
 // obj is an object start of one of c's slabs, neither the head of its slab's free list, nor in
 // an empty slab, nor the object freed last (the top of m, this thread's magazine). pg is obj's
 // slab head, head its index, off obj's offset from the region's first page.
-SLAB__PRIVATE SLAB__INLINE int slab__fast_freeable(const slab_cache *c, const slab_heap *h, const slab__page *pg,
-                                      uint32_t head, size_t off, const void *obj,
-                                      const slab__mag *m)
+SLAB__PRIVATE SLAB__FAST_INLINE int slab__fast_freeable(const slab_cache *c, const slab_heap *h,
+                                                        const slab__page *pg, uint32_t head,
+                                                        size_t off, const void *obj,
+                                                        const slab__mag *m)
 {
     return pg->cache == c &&
            slab__slot_index(c, off - ((size_t)head << h->page_shift) - pg->colour) <
@@ -2645,7 +2685,7 @@ SLAB__PRIVATE void slab__free_refused(slab_cache *c, const void *obj)
 #endif
 }
 
-SLAB__PRIVATE void slab__cache_oom(slab_cache *c)
+SLAB__PRIVATE SLAB__OUTLINE void slab__cache_oom(slab_cache *c)
 {
     slab__oom(c->heap, c, "no pages left for a new slab", c->flags);
 }
@@ -2687,6 +2727,16 @@ SLAB_API slab_cache *slab_cache_create(slab_heap *h, const char *name, size_t si
     return slab__cache_new(h, name, size, align, flags, ctor, ctx);
 }
 
+// Gives up to n slabs of c's empty list back to the page heap, the latest listed first.
+SLAB__PRIVATE void slab__release_listed_empty(slab_cache *c, size_t n)
+{
+    slab__page *pg;
+    while (n-- && (pg = c->lists[SLAB__EMPTY]) != NULL) {
+        slab__slab_list_del(c, pg, SLAB__EMPTY);
+        slab__slab_release(c, pg);
+    }
+}
+
 // Gives the cache's empty slabs, the active one included, back to the page heap, after the
 // objects of the magazines within reach (the caller's, the depot's; the caller holds c's lock).
 // Other threads return theirs on their next call on c (drain_gen).
@@ -2701,11 +2751,7 @@ SLAB__PRIVATE size_t slab__release_empty(slab_cache *c)
 #else
     slab__mag_flush(c, &c->mag, c->mag.count);
 #endif
-    while (c->lists[SLAB__EMPTY]) {
-        slab__page *pg = c->lists[SLAB__EMPTY];
-        slab__slab_list_del(c, pg, SLAB__EMPTY);
-        slab__slab_release(c, pg);
-    }
+    slab__release_listed_empty(c, SIZE_MAX);
     if (c->active && c->active->inuse == 0) {
         slab__slab_release(c, c->active);
         c->active = NULL;
@@ -2730,7 +2776,7 @@ SLAB_API slab_error slab_cache_destroy(slab_cache *c)
     if (!slab__cache_ok(c))
         return SLAB_ERR_BAD_HANDLE;
     h = c->heap;
-    if (c->flags & (SLAB__KMALLOC | SLAB__INTERNAL) || c == &h->cache_cache) {
+    if (c->flags & (SLAB__KMALLOC | SLAB__INTERNAL)) {
         slab__report(h, SLAB_ERR_INVALID_ARG, c, "the heap's own caches cannot be destroyed");
         return SLAB_ERR_INVALID_ARG;
     }
@@ -2738,11 +2784,7 @@ SLAB_API slab_error slab_cache_destroy(slab_cache *c)
     SLAB__LOCK(c->lock);
     live = slab__active_objs(c);
     if (live) { // the count, then (state bits) the first live objects one by one
-        slab__report_leak(h, c, "", live, "objects in cache ", c->name,
-                          ": nothing was destroyed");
-#if SLAB__HOOKS
-        slab__report_live(c);
-#endif
+        slab__report_leak(h, c, live, " live objects in cache ", 0);
         SLAB__UNLOCK(c->lock);
         SLAB__UNLOCK(h->admin);
         return SLAB_ERR_BUSY;
@@ -2794,8 +2836,7 @@ SLAB__PRIVATE SLAB__COLD void *slab__alloc_slow(slab_cache *c)
     if (!slab__cache_ok(c))
         return NULL;
     // The heap's own bookkeeping is never injected (as failslab spares its cache of caches).
-    if (c != &c->heap->cache_cache && !(c->flags & SLAB__INTERNAL) &&
-        slab__injected(c->heap, c, c->object_size, c->flags))
+    if (!(c->flags & SLAB__INTERNAL) && slab__injected(c->heap, c, c->object_size, c->flags))
         return NULL;
 #if SLAB_THREADS
     slab__thread_number();
@@ -2876,11 +2917,7 @@ SLAB__PRIVATE int slab__reserve(slab_cache *c, size_t n, const slab__mag *m)
     while (have < n) {
         slab__page *pg = slab__slab_new(c);
         if (!pg) { // undo: the new slabs are the first ones on the empty list
-            while (made--) {
-                pg = c->lists[SLAB__EMPTY];
-                slab__slab_list_del(c, pg, SLAB__EMPTY);
-                slab__slab_release(c, pg);
-            }
+            slab__release_listed_empty(c, made);
             return -1;
         }
         slab__slab_list_add(c, pg, SLAB__EMPTY);
@@ -3421,32 +3458,29 @@ SLAB__PRIVATE size_t slab__kmalloc_align(const slab_heap *h, size_t size)
     return slab__is_pow2(size) ? (size < page ? size : page) : 0;
 }
 
-// Whether class idx can have slabs in this heap; if not, its requests take the large path.
-SLAB__PRIVATE int slab__kmalloc_class_fits(const slab_heap *h, unsigned idx)
-{
-    size_t size = slab__kmalloc_size(idx);
-    return !slab__cache_args_bad(h, "kmalloc", size, slab__kmalloc_align(h, size), SLAB__KMALLOC,
-                                 0);
-}
-
-// The cache of class idx (which fits), made on first use; NULL (reported) without memory.
-SLAB__PRIVATE slab_cache *slab__kmalloc_cache(slab_heap *h, unsigned idx)
+// The cache of class idx, made on first use. NULL when the class cannot have slabs in this
+// heap (*large is set: its requests take the large path), or (reported) without memory.
+SLAB__PRIVATE slab_cache *slab__kmalloc_cache(slab_heap *h, unsigned idx, int *large)
 {
     slab_cache *c = SLAB__LOAD_ACQ(h->kmalloc[idx]);
+    size_t size, align;
     if (c)
         return c;
+    size = slab__kmalloc_size(idx);
+    align = slab__kmalloc_align(h, size);
+    if ((*large = slab__cache_args_bad(h, "kmalloc", size, align, SLAB__KMALLOC, 0) != NULL))
+        return NULL;
     SLAB__LOCK(h->admin);
 #if SLAB_THREADS
     c = h->kmalloc[idx]; // another thread may have made it meanwhile
 #endif
     if (!c) {
-        size_t size = slab__kmalloc_size(idx), pos = 0;
+        size_t pos = 0;
         char name[SLAB__NAME_LEN];
         slab__fmt_str(name, &pos, "kmalloc-", 0, 8);
         slab__fmt_uint(name, &pos, size, 0);
         name[pos] = '\0';
-        c = slab__cache_new(h, name, size, slab__kmalloc_align(h, size), SLAB__KMALLOC, NULL,
-                            NULL);
+        c = slab__cache_new(h, name, size, align, SLAB__KMALLOC, NULL, NULL);
         SLAB__STORE_REL(h->kmalloc[idx], c); // the fast path reads it without the lock
     }
     SLAB__UNLOCK(h->admin);
@@ -3459,22 +3493,24 @@ SLAB__PRIVATE void *slab__large(slab_heap *h, size_t size, unsigned state, int z
 // class, large requests, fault injection, hooks, bad handles. Zeroes the block if zero is set.
 SLAB__PRIVATE SLAB__COLD void *slab__kmalloc_slow(slab_heap *h, size_t size, int zero)
 {
+    slab_cache *c = NULL;
     void *p;
+    int large;
     if (!slab__heap_ok(h) || size == 0)
         return NULL;
-    if (size <= h->kmalloc_max && (SLAB__LOAD(h->kmalloc[slab__kmalloc_index(size)]) ||
-                                   slab__kmalloc_class_fits(h, slab__kmalloc_index(size)))) {
-        slab_cache *c = slab__kmalloc_cache(h, slab__kmalloc_index(size));
-        p = c ? slab_cache_alloc(c) : NULL;
-        if (p && zero)
-            SLAB_MEMSET(p, 0, c->object_size);
+    large = size > h->kmalloc_max;
+    if (!large)
+        c = slab__kmalloc_cache(h, slab__kmalloc_index(size), &large);
+    if (large)
+        return slab__large(h, size, SLAB__PG_KLARGE, zero);
+    p = c ? slab_cache_alloc(c) : NULL;
+    if (p && zero)
+        SLAB_MEMSET(p, 0, c->object_size);
 #if SLAB__HOOKS
-        if (p)
-            slab__set_usable(c, p, size);
+    if (p)
+        slab__set_usable(c, p, size);
 #endif
-        return p;
-    }
-    return slab__large(h, size, SLAB__PG_KLARGE, zero);
+    return p;
 }
 
 SLAB_API void *slab_kmalloc(slab_heap *h, size_t size)
@@ -3923,7 +3959,7 @@ SLAB__PRIVATE void slab__release_all_empty(slab_heap *h)
 }
 
 // Pages held by the slabs of all caches (the caller holds the admin lock).
-SLAB__PRIVATE size_t slab__all_slab_pages(slab_heap *h)
+SLAB__PRIVATE SLAB__INLINE size_t slab__all_slab_pages(slab_heap *h)
 {
     slab_cache *c;
     size_t pages = 0;
@@ -3937,7 +3973,7 @@ SLAB__PRIVATE size_t slab__all_slab_pages(slab_heap *h)
 
 // Empty slabs, then the shrinkers, then the slabs their frees emptied. Returns the pages the
 // caches gave back, those the shrinkers' frees released directly included.
-SLAB__PRIVATE size_t slab__shrink_all(slab_heap *h)
+SLAB__PRIVATE SLAB__INLINE size_t slab__shrink_all(slab_heap *h)
 {
     size_t before = slab__all_slab_pages(h);
     slab_shrinker *s, *next;
@@ -4309,14 +4345,11 @@ SLAB__PRIVATE void slab__report_leaks(slab_heap *h)
     size_t large = 0, blocks = 0;
     const slab__zone *z;
     slab_cache *c;
-    for (c = h->caches; c; c = c->next)
-        if (slab__active_objs(c) && !(c->flags & SLAB__INTERNAL) && c != &h->cache_cache) {
-            slab__report_leak(h, c, "heap destroyed with ", slab__active_objs(c),
-                              "objects in cache ", c->name, "");
-#if SLAB__HOOKS
-            slab__report_live(c);
-#endif
-        }
+    for (c = h->caches; c; c = c->next) {
+        size_t live = slab__active_objs(c);
+        if (live && !(c->flags & SLAB__INTERNAL))
+            slab__report_leak(h, c, live, " live objects in cache ", 1);
+    }
     for (z = &h->zone; z; z = z->next) {
         uint32_t i;
         for (i = 0; i < z->npages; i += 1u << z->pages[i].order) {
@@ -4326,10 +4359,9 @@ SLAB__PRIVATE void slab__report_leaks(slab_heap *h)
         }
     }
     if (large)
-        slab__report_leak(h, NULL, "heap destroyed with ", large,
-                          "large (kmalloc or vmalloc) blocks", "", "");
+        slab__report_leak(h, NULL, large, " live large (kmalloc or vmalloc) blocks", 1);
     if (blocks)
-        slab__report_leak(h, NULL, "heap destroyed with ", blocks, "blocks of pages", "", "");
+        slab__report_leak(h, NULL, blocks, " live blocks of pages", 1);
 }
 
 // ==========================================================================================
