@@ -266,7 +266,7 @@ SLAB_API int slab_heap_add_region(slab_heap *heap, void *region, size_t size);
 /// The smallest region size that gives a heap at least npages pages of page_size bytes
 /// (0 selects 4096) wherever the region starts; 0 if that overflows or page_size is invalid.
 SLAB_API size_t slab_heap_region_size(size_t npages, size_t page_size);
-/// The largest size one allocation is sure to get now without reclaim: the largest free block.
+/// The largest size one allocation can get right now without reclaim: the largest free block.
 SLAB_API size_t slab_heap_max_alloc(slab_heap *heap);
 /// Releases every cache's empty slabs, then asks every shrinker to free what it can. Returns
 /// the pages the caches gave back. Allocations do this by themselves before they fail.
@@ -675,7 +675,6 @@ typedef struct slab__page {
 } slab__page;
 
 // One region of a heap: a buddy page heap of its own. Blocks never straddle two zones.
-#define SLAB__FIT_LENS 32 // free stretches the large path remembers: 1..32 pages
 typedef struct slab__zone {
     char *base;              // the first page
     size_t span;             // npages << page_shift
@@ -689,11 +688,6 @@ typedef struct slab__zone {
     slab__page *free_head[SLAB_MAX_ORDERS];
     size_t nr_free[SLAB_MAX_ORDERS];
     size_t pages_free;
-    // Free stretches of 1..SLAB__FIT_LENS pages seen lately: fit_hint[len - 1] is the first
-    // page of one, bit len - 1 of fit_mask says the entry is set. Only hints: the large path
-    // checks an entry before it uses it (>>buddy, slab__fit_take).
-    uint32_t fit_mask;
-    uint32_t fit_hint[SLAB__FIT_LENS];
     struct slab__zone *next;
 } slab__zone;
 
@@ -1337,11 +1331,12 @@ SLAB__PRIVATE void slab__buddy_give(slab__zone *z, slab__page *pg, unsigned orde
 // The order of the largest block that starts at page i, is aligned (I2) and ends by page end.
 SLAB__PRIVATE unsigned slab__fit_order(const slab__zone *z, uint32_t i, size_t end)
 {
-    unsigned k = i ? slab__ctz32(i) : z->max_order, room = slab__log2(end - i);
-    SLAB_ASSERT(end > i);
+    unsigned k = i ? slab__ctz32(i) : z->max_order;
     if (k > z->max_order)
         k = z->max_order;
-    return k < room ? k : room; // one step, not a loop: the run path calls this per block
+    while (end - i < slab__order_pages(k))
+        k--;
+    return k;
 }
 
 // Gives pages [i, end) back as the largest aligned blocks that cover them.
@@ -1352,167 +1347,6 @@ SLAB__PRIVATE void slab__range_give(slab__zone *z, uint32_t i, size_t end)
         slab__buddy_give(z, &z->pages[i], k);
         i += 1u << k;
     }
-}
-
-// ------------------------------------------------------------------------------------------
-// Runs of any page count (the large path). A run of n pages need not sit in one aligned block:
-// it may start anywhere in a *stretch*, a maximal range of free pages, which I4 keeps covered
-// by the largest aligned free blocks (their orders rise, then fall). Placing runs best-fit in
-// stretches lets scattered free blocks serve them, where the smallest aligned block of
-// 2^ceil(log2 n) pages would need a larger block split. The run is still marked as aligned
-// blocks (slab__run_mark, I8), and freeing it gives its pages back to coalesce as before.
-//
-//   n = 9; the largest free block has 4 pages, but pages 3..11 are one stretch:
-//   before: [0..2 used][3 FREE o0][4 FREE o2 ...][8 FREE o2 ...][12 used]
-//   after:  [0..2 used][3 VLARGE o0 n=9][4 RUN o2 ...][8 RUN o2 ...][12 used]
-//
-// Stretches of up to SLAB__FIT_LENS pages are remembered by length as they form (a run freed,
-// the rest of a stretch a run took part of): fit_hint[len - 1] of the zone. A hint may be stale
-// (pages given out since, through any path), so it is checked before use and dropped then.
-
-// How many free blocks the search around free blocks looks at when no hint fits: bounds it to
-// O(SLAB__FIT_TRIES x max order^2) descriptor reads.
-#ifndef SLAB__FIT_TRIES
-#define SLAB__FIT_TRIES 8u
-#endif
-
-// Free pages in the free blocks that follow one another from the head at page i, counted
-// until there are `enough` (the count may pass it by the last block's size). Blocks of a free
-// stretch rise and then fall in order (I4 merges every free buddy pair), so at most
-// 2 x max order blocks are visited.
-SLAB__PRIVATE size_t slab__free_room(const slab__zone *z, uint32_t i, size_t enough)
-{
-    size_t j = i;
-    while (j - i < enough && j < z->npages && z->pages[j].state == SLAB__PG_FREE)
-        j += slab__order_pages(z->pages[j].order);
-    return j - i;
-}
-
-// How far free pages reach left of page i, the start of a block, counted until there are
-// `enough`: the first free page. Each step looks for the free block of order m that ends at i,
-// m = 0, 1, ... up to the alignment of i. O(max order) per step.
-SLAB__PRIVATE uint32_t slab__free_start(const slab__zone *z, uint32_t i, size_t enough)
-{
-    uint32_t start = i;
-    unsigned m = 0;
-    while (i > 0 && start - i < enough && m <= slab__ctz32(i)) {
-        const slab__page *pg = &z->pages[i - (1u << m)];
-        if (pg->state == SLAB__PG_FREE && pg->order == m) {
-            i -= 1u << m;
-            m = 0;
-        } else {
-            m++;
-        }
-    }
-    return i;
-}
-
-// Takes pages [i, i + n) out of the free blocks that start at page i (slab__free_room found
-// them free); the part of the last block past i + n goes back. Those pieces' buddies overlap
-// the run, so none of them merges. The pages become plain tails for the caller to mark.
-SLAB__PRIVATE void slab__claim(slab__zone *z, uint32_t i, size_t n)
-{
-    size_t j = i, end = (size_t)i + n;
-    while (j < end) {
-        slab__page *fb = &z->pages[j];
-        size_t next = j + slab__order_pages(fb->order);
-        SLAB_ASSERT(fb->state == SLAB__PG_FREE);
-        slab__free_del(z, fb);
-        z->pages_free -= slab__order_pages(fb->order);
-        fb->state = SLAB__PG_TAIL;
-        if (next > end)
-            slab__range_give(z, (uint32_t)end, next);
-        j = next;
-    }
-}
-
-// Remembers that pages [i, i + len) are a free stretch, if it is one the hints keep.
-SLAB__PRIVATE void slab__fit_note(slab__zone *z, uint32_t i, size_t len)
-{
-    if (len >= 1 && len <= SLAB__FIT_LENS) {
-        z->fit_hint[len - 1] = i;
-        z->fit_mask |= 1u << (len - 1);
-    }
-}
-
-// The remembered free stretch of the fewest pages, at least n, that still has n free pages
-// from its start; its first page, or UINT32_MAX. Entries looked at are dropped (used, or
-// stale: pages given out since). *len: the stretch's length. O(SLAB__FIT_LENS x max order).
-SLAB__PRIVATE uint32_t slab__fit_hinted(slab__zone *z, size_t n, size_t *len)
-{
-    uint32_t mask = n <= SLAB__FIT_LENS ? z->fit_mask & ~((1u << (n - 1)) - 1u) : 0;
-    while (mask) {
-        unsigned b = slab__ctz32(mask);
-        uint32_t i = z->fit_hint[b];
-        mask &= mask - 1u;
-        z->fit_mask &= ~(1u << b);
-        if (i < z->npages && z->pages[i].state == SLAB__PG_FREE && slab__free_room(z, i, n) >= n) {
-            *len = b + 1u;
-            return i;
-        }
-    }
-    return UINT32_MAX;
-}
-
-// Where a run of n pages fits best among the free stretches around free blocks smaller than
-// 2^order_for(n) pages: the first page of the shortest stretch of at least n pages, or
-// UINT32_MAX; *len its length (0: long). A stretch of n pages or more holds an aligned block
-// of at least floor(log2(n + 1)) - 1 pages, so those orders are the only ones to look at,
-// larger ones first. At most SLAB__FIT_TRIES blocks: O(SLAB__FIT_TRIES x max order^2).
-SLAB__PRIVATE uint32_t slab__fit_find(const slab__zone *z, size_t n, size_t *len)
-{
-    unsigned lo = slab__log2(n + 1), k = slab__order_for(n), tries = SLAB__FIT_TRIES;
-    size_t cap = slab__order_pages(k + 1), best_room = cap; // as long as cap or longer: "long"
-    uint32_t best = UINT32_MAX;
-    lo = lo > 0 ? lo - 1 : 0;
-    while (k-- > lo) {
-        const slab__page *pg;
-        for (pg = z->free_head[k]; pg && tries; pg = pg->next, tries--) {
-            uint32_t i = slab__index(z, pg), start = slab__free_start(z, i, cap);
-            size_t room = (i - start) + slab__free_room(z, i, cap);
-            if (room >= n && (best == UINT32_MAX || room < best_room)) {
-                best = start;
-                best_room = room < cap ? room : cap;
-                if (room == n) { // an exact fit leaves no piece behind
-                    *len = room;
-                    return best;
-                }
-            }
-        }
-    }
-    *len = best_room < cap ? best_room : 0;
-    return best;
-}
-
-// Takes a run of n pages from z: a free block of exactly n pages, else a remembered free
-// stretch that fits best, else the best fit
-// around a few free blocks, else the start of the smallest free block of at least n pages,
-// its tail given back. The rest of a stretch is remembered. Returns the run's first page (a
-// plain tail for the caller to mark), or NULL. O((SLAB__FIT_LENS + SLAB__FIT_TRIES x max
-// order) x max order).
-SLAB__PRIVATE slab__page *slab__run_take(slab__zone *z, size_t n)
-{
-    unsigned k = slab__order_for(n);
-    size_t len = 0;
-    uint32_t i = UINT32_MAX;
-    if (k <= z->max_order && n == slab__order_pages(k) && z->free_head[k] &&
-        !(n <= SLAB__FIT_LENS && (z->fit_mask >> (n - 1)) & 1u)) // no stretch of just n noted
-        i = slab__index(z, z->free_head[k]); // a free block of exactly n pages: aligned, no rest
-    if (i == UINT32_MAX)
-        i = slab__fit_hinted(z, n, &len);
-    if (i == UINT32_MAX && n > 1)
-        i = slab__fit_find(z, n, &len);
-    if (i == UINT32_MAX) {
-        uint32_t mask = k <= z->max_order ? z->free_mask & ~((1u << k) - 1u) : 0;
-        if (!mask)
-            return NULL;
-        i = slab__index(z, z->free_head[slab__ctz32(mask)]);
-        len = 0;
-    }
-    slab__claim(z, i, n);
-    if (len > n)
-        slab__fit_note(z, i + (uint32_t)n, len - n);
-    return &z->pages[i];
 }
 
 // The head of the block that holds page idx. Heads are exact (I1, I3), so scanning the
@@ -3564,10 +3398,9 @@ SLAB_API void *slab_kmalloc_aligned(slab_heap *h, size_t size, size_t align)
 // ==========================================================================================
 // >>vmalloc  Large blocks: whole pages, sized exactly.
 //
-// A run of n pages is placed best-fit in a stretch of free pages (slab__run_take, >>buddy),
-// else at the start of the smallest free block that holds it, the rest given back; either way
-// exactly n pages are taken. Inside, the run is the largest aligned blocks that cover it: its
-// first block's head says KLARGE or VLARGE and holds n, the others say RUN (I8).
+// A run of n pages takes the smallest buddy block that holds it and gives the tail back at
+// once (Linux's alloc_pages_exact). Inside, the run is the largest aligned blocks that cover
+// it: its first block's head says KLARGE or VLARGE and holds n, the others say RUN (I8).
 
 // Marks pages [i, i+n) of z as one run whose first block's head gets `state`.
 SLAB__PRIVATE void slab__run_mark(slab__zone *z, uint32_t i, size_t n, unsigned state)
@@ -3593,20 +3426,6 @@ SLAB__PRIVATE void slab__run_unmark(slab__zone *z, uint32_t i)
     }
 }
 
-// Takes a run of n pages from the first zone that has room for it; NULL if none.
-SLAB__PRIVATE slab__page *slab__run_take_any(slab_heap *h, size_t n, slab__zone **zp)
-{
-    slab__zone *z;
-    for (z = &h->zone; z; z = z->next) {
-        slab__page *pg = n <= z->pages_free ? slab__run_take(z, n) : NULL;
-        if (pg) {
-            *zp = z;
-            return pg;
-        }
-    }
-    return NULL;
-}
-
 // A large run for size bytes, zeroed if asked; the program may touch exactly size bytes.
 SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state, int zero)
 {
@@ -3622,14 +3441,13 @@ SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state,
     }
     if (slab__injected(h, NULL, size, 0))
         return NULL;
-    pg = slab__run_take_any(h, npages, &z);
-    if (!pg && slab__reclaim_unlocked(h))
-        pg = slab__run_take_any(h, npages, &z);
+    pg = slab__take_or_reclaim(h, slab__order_for(npages), &z);
     if (!pg) {
         slab__oom(h, NULL, "no run of free pages large enough", 0);
         return NULL;
     }
     i = slab__index(z, pg);
+    slab__range_give(z, i + (uint32_t)npages, (size_t)i + ((size_t)1 << pg->order));
     slab__run_mark(z, i, npages, state);
     h->large_pages += npages;
     SLAB__HAND_OUT(h, slab__page_addr(h, z, pg), size);
@@ -3656,29 +3474,41 @@ SLAB__PRIVATE void *slab__large(slab_heap *h, size_t size, unsigned state, int z
 SLAB__PRIVATE void slab__run_free(slab_heap *h, slab__zone *z, slab__page *pg)
 {
     uint32_t i = slab__index(z, pg), n = pg->inuse;
-    uint32_t start = slab__free_start(z, i, SLAB__FIT_LENS);
-    size_t after = slab__free_room(z, i + n, SLAB__FIT_LENS);
     SLAB__TAKE_BACK(h, slab__page_addr(h, z, pg), (size_t)n << h->page_shift);
     slab__run_unmark(z, i);
     pg->inuse = 0;
     h->large_pages -= n;
     slab__range_give(z, i, (size_t)i + n);
-    slab__fit_note(z, start, (i - start) + n + after); // the free stretch the run is part of now
 }
 
 // Resizes the run at pg to m pages in place: shrinking always works, growing when the pages
 // after the run are free in the same region. Returns 1 on success, 0 when it cannot grow.
 SLAB__PRIVATE int slab__run_resize(slab_heap *h, slab__zone *z, slab__page *pg, size_t m)
 {
-    uint32_t i = slab__index(z, pg), n = pg->inuse;
+    uint32_t i = slab__index(z, pg), n = pg->inuse, j;
     unsigned state = pg->state;
-    if (m > n && slab__free_room(z, i + n, m - n) < m - n) // a block past the run starts at i + n
-        return 0;
+    if (m > n) {
+        if (m > (size_t)z->npages - i)
+            return 0;
+        for (j = i + n; j < i + m; j += 1u << z->pages[j].order)
+            if (z->pages[j].state != SLAB__PG_FREE) // a free block past the run starts at j
+                return 0;
+    }
     slab__run_unmark(z, i);
-    if (m < n)
+    if (m < n) {
         slab__range_give(z, i + (uint32_t)m, (size_t)i + n);
-    else
-        slab__claim(z, i + n, m - n);
+    } else {
+        for (j = i + n; j < i + m;) { // claim the free blocks, giving back what lies past i + m
+            slab__page *fb = &z->pages[j];
+            size_t end = (size_t)j + ((size_t)1 << fb->order);
+            slab__free_del(z, fb);
+            z->pages_free -= slab__order_pages(fb->order);
+            fb->state = SLAB__PG_TAIL;
+            if (end > (size_t)i + m)
+                slab__range_give(z, i + (uint32_t)m, end);
+            j = (uint32_t)end;
+        }
+    }
     slab__run_mark(z, i, m, state);
     h->large_pages = h->large_pages - n + m;
     return 1;

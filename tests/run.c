@@ -98,8 +98,6 @@ static const test_entry tests[] = {
     T(t_vmalloc_kvrealloc_blocked),
     T(t_vmalloc_oom),
     T(t_vmalloc_shrink_full),
-    T(t_vmalloc_across_blocks),
-    T(t_vmalloc_fit_random),
     T(t_reclaim_keep_empty),
     T(t_reclaim_register),
     T(t_reclaim_shrinker_frees),

@@ -449,9 +449,8 @@ static void t_region_size(void)
     CHECK(tu_quiet());
 }
 
-/* slab_heap_max_alloc is the largest free block: a vmalloc of exactly that works, one of more
-   than the free pages fails (no empty slab or shrinker could help); so on fresh, split and
-   two-region heaps. A vmalloc may get more than the largest block, across adjoining blocks. */
+/* slab_heap_max_alloc is the largest free block: a vmalloc of exactly that works, a page more
+   fails (no empty slab or shrinker could help); so on fresh, split and two-region heaps. */
 static void t_region_max_alloc(void)
 {
     tu_region r, r2;
@@ -474,11 +473,10 @@ static void t_region_max_alloc(void)
         CHECK(p != NULL);
         slab_vfree(h, p);
         tu_watch_take(&w);
-        /* a run may take adjoining free blocks, so only more than the free pages must fail */
-        CHECK(slab_vmalloc(h, (tu_hinfo(h).pages_free + 1) * ps) == NULL);
+        CHECK(slab_vmalloc(h, m + ps) == NULL);
         CHECK(tu_watch_oom(&w));
         tu_watch_take(&w);
-        CHECK(slab_vmalloc(h, tu_hinfo(h).pages_free * ps + 1) == NULL);
+        CHECK(slab_vmalloc(h, m + 1) == NULL);
         CHECK(tu_watch_oom(&w));
         /* split the largest block for the next round */
         hold[step] = slab_pages_alloc(h, 0);
@@ -1323,7 +1321,7 @@ static void tg_run(uint64_t seed, size_t ps, size_t npages, unsigned long steps)
 
 static void t_region_random(void)
 {
-    tg_run(1, 4096, 80, 4000); /* small enough that allocations fail at times */
-    tg_run(2, 4096, 56, 4000);
+    tg_run(1, 4096, 96, 4000);
+    tg_run(2, 4096, 64, 4000);
     tg_run(0xc0ffee, 256, 600, 4000);
 }
