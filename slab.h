@@ -3307,8 +3307,9 @@ SLAB__PRIVATE slab_cache *slab__kmalloc_cache(slab_heap *h, unsigned idx, int *l
     SLAB__LOCK(h->admin);
 #if SLAB_THREADS
     c = h->kmalloc[idx]; // another thread may have made it meanwhile
+    if (!c)
 #endif
-    if (!c) {
+    {
         size_t pos = 0;
         char name[SLAB__NAME_LEN];
         slab__fmt_str(name, &pos, "kmalloc-", 0, 8);
