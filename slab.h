@@ -35,7 +35,7 @@
    SLAB_NO_STDIO       unset            (i) the default error hook prints nothing
    SLAB_THREADS        0                (i) 1: every function may be called from any thread;
                                             per-thread magazines (docs/threads.md)
-   SLAB_MAX_THREADS    64               (i) threads with magazines at once (more share locks)
+   SLAB_MAX_THREADS    63               (i) threads with magazines at once (more share locks)
    SLAB_MUTEX_TYPE     unset            (i) the program's mutex instead of spin locks, with
                                             SLAB_MUTEX_STATIC_INIT, _INIT(m), _LOCK(m), _UNLOCK(m)
    SLAB_TLS            unset            (i) thread-local storage class where no __thread
@@ -436,8 +436,9 @@ SLAB_API slab_heap *slab_debug_site_heap(slab_heap *heap, const char *file, int 
 // accessors are plain accesses and the locks are nothing, so no atomic operation appears.
 #if SLAB_THREADS
 #ifndef SLAB_MAX_THREADS
-#define SLAB_MAX_THREADS 64 // threads with magazines at once; more share the locked slow paths
+#define SLAB_MAX_THREADS 63 // threads with magazines at once; more share the locked slow paths
 #endif
+#define SLAB__CPU_SLOTS (SLAB_MAX_THREADS + 1) // a cache's per-thread slots; [0]: no number
 #if defined(__GNUC__) || defined(__clang__)
 // The C11 memory model through the compiler's builtins, which C++ builds have too.
 #define SLAB__LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
@@ -684,11 +685,14 @@ typedef struct slab__zone {
     unsigned page_shift;
     uintptr_t region_lo;     // the caller's region; [region_lo, base) is metadata
     uintptr_t region_hi;
+    struct slab__zone *next;
+#if SLAB_THREADS // the fast paths read the fields above; the page heap writes those below
+    char apart[SLAB__CACHELINE];
+#endif
     uint32_t free_mask;      // bit k set when free_head[k] is not empty
     slab__page *free_head[SLAB_MAX_ORDERS];
     size_t nr_free[SLAB_MAX_ORDERS];
     size_t pages_free;
-    struct slab__zone *next;
 } slab__zone;
 
 // Debug caches keep with each object where it was allocated and freed (SLAB_STORE_USER), and
@@ -729,12 +733,12 @@ typedef struct slab__lock {
 
 // A thread's two magazines in front of one cache (Bonwick's loaded and previous): only that
 // thread touches them, except at its exit and when the cache is destroyed.
-// Written by its thread only on a magazine miss (a swap, a depot exchange), so slots share
-// cache lines: padding each to a line would cost 4 KiB per cache at 64 threads.
+// A cache line each: a thread's swaps must not evict the slots other threads' fast paths read.
 typedef struct slab__cpu {
     slab__mag *loaded;
     slab__mag *prev;
     unsigned gen; // the cache's drain_gen when this thread last drained on request
+    char pad[SLAB__CACHELINE - 2 * sizeof(void *) - sizeof(unsigned)];
 } slab__cpu;
 #endif
 
@@ -750,7 +754,7 @@ struct slab_cache {
     uint32_t div_inv;     // object index by multiplication: see slab__slot_index
 #if SLAB_THREADS
     unsigned drain_gen;   // raised by shrink and reclaim: every thread drains its magazines
-    slab__cpu cpu[SLAB_MAX_THREADS + 1]; // by thread number; [0]: threads without one
+    slab__cpu *cpu;       // SLAB__CPU_SLOTS slots by thread number, or slab__no_cpus
 #else
     slab__mag mag;
 #endif
@@ -838,6 +842,7 @@ struct slab_heap {
     slab_heap *prev_heap;   // every live heap, for the exit of a thread (slab__heaps)
     slab_heap *next_heap;
     slab_cache mag_cache;   // holds the magazines of the other caches
+    slab_cache cpu_cache;   // holds their arrays of per-thread slots
 #else
     slab__call call;
 #endif
@@ -965,6 +970,9 @@ static SLAB__TLS char slab__tid_none;    // all numbers were taken when this thr
 static SLAB__TLS char slab__self;        // its address is this thread's token
 static SLAB__TLS slab__call slab__tcall; // the call in progress on this thread
 static slab__mag slab__no_mag;           // count 0, size 0: every fast path misses on it
+// The slots of a cache before its first magazine: gen 0 matches no cache's drain_gen (which
+// starts at 1), so the fast paths miss without reading them.
+static slab__cpu slab__no_cpus[SLAB__CPU_SLOTS];
 // Two process-wide locks. The registry guards the heap list; an exiting thread holds it while
 // it visits the heaps, so it comes before every heap's locks. The numbers' lock guards
 // slab__tid_used and is taken last of all (a slow path may ask for a number holding any lock).
@@ -1549,12 +1557,16 @@ SLAB_API slab_heap *slab_heap_init(void *region, size_t size, const slab_heap_co
 #if SLAB_THREADS
     slab__lock_init(&h->admin);
     slab__lock_init(&h->pages);
-    // Magazines on cache lines of their own: a thread writes its magazine at every call.
+    // Magazines and slots on cache lines of their own: each is one thread's to write.
+    slab__cache_setup(&h->cpu_cache, h, "slab_cpus", sizeof(slab__cpu) * SLAB__CPU_SLOTS,
+                      SLAB__CACHELINE, SLAB__INTERNAL, NULL, NULL, 1);
     slab__cache_setup(&h->mag_cache, h, "slab_magazine", sizeof(slab__mag), SLAB__CACHELINE,
                       SLAB__INTERNAL, NULL, NULL, 1);
     h->cache_cache.next = &h->mag_cache;
     h->mag_cache.prev = &h->cache_cache;
-    h->num_caches = 2;
+    h->mag_cache.next = &h->cpu_cache;
+    h->cpu_cache.prev = &h->mag_cache;
+    h->num_caches = 3;
     slab__registry_add(h);
 #endif
     return h;
@@ -1909,8 +1921,8 @@ SLAB__PRIVATE void slab__cache_setup(slab_cache *c, slab_heap *h, const char *na
     c->kmalloc = (flags & SLAB__KMALLOC) != 0;
 #if SLAB_THREADS
     slab__lock_init(&c->lock);
-    for (i = 0; i <= SLAB_MAX_THREADS; i++)
-        c->cpu[i].loaded = c->cpu[i].prev = &slab__no_mag;
+    c->cpu = slab__no_cpus;
+    c->drain_gen = 1;
 #endif
     i = 0;
     slab__fmt_str(c->name, &i, name, 0, SLAB__NAME_LEN - 1); // zeroed: the name ends in NUL
@@ -2122,7 +2134,7 @@ SLAB__PRIVATE SLAB__INLINE slab__page *slab__obj_slab(const slab_cache *c, const
 SLAB__PRIVATE slab__mag *slab__my_mag(slab_cache *c)
 {
 #if SLAB_THREADS
-    const slab__cpu *cpu = &c->cpu[slab__tid];
+    const slab__cpu *cpu = &SLAB__LOAD_ACQ(c->cpu)[slab__tid];
     return SLAB__LIKELY(cpu->gen == SLAB__LOAD(c->drain_gen)) ? cpu->loaded : &slab__no_mag;
 #else
     return &c->mag;
@@ -2316,14 +2328,50 @@ SLAB__PRIVATE void slab__depot_drain(slab_cache *c)
         slab_cache_free(&c->heap->mag_cache, m);
 }
 
-// The calling thread's cpu slot of c, after honouring a drain request (slab_cache_shrink and
-// reclaim raise c->drain_gen; every thread's next call on c comes here and returns its objects).
+// Gives c its per-thread slots (the caller holds c's lock); 0 when there is no memory for
+// them (the calling thread then works without magazines, and asks again next time).
+SLAB__PRIVATE int slab__cpus_new(slab_cache *c)
+{
+    slab__cpu *cpus;
+    unsigned t;
+    slab__tcall.trying++;
+    cpus = (slab__cpu *)slab_cache_alloc(&c->heap->cpu_cache);
+    slab__tcall.trying--;
+    if (!cpus)
+        return 0;
+    for (t = 0; t < SLAB__CPU_SLOTS; t++) {
+        cpus[t].loaded = cpus[t].prev = &slab__no_mag;
+        cpus[t].gen = t ? c->drain_gen : 0; // slot 0, no number: the fast paths always miss
+    }
+    SLAB__STORE_REL(c->cpu, cpus); // the fast paths read it without the lock
+    return 1;
+}
+
+// The calling thread's cpu slot of c (NULL: none can be had), after honouring a drain request
+// (shrink and reclaim raise c->drain_gen; every thread's next call on c comes here and returns
+// its objects).
 SLAB__PRIVATE slab__cpu *slab__my_cpu(slab_cache *c)
 {
-    slab__cpu *cpu = &c->cpu[slab__tid];
+    slab__cpu *cpu;
+    if (c->cpu == slab__no_cpus && !slab__cpus_new(c))
+        return NULL;
+    cpu = &c->cpu[slab__tid];
     if (SLAB__UNLIKELY(cpu->gen != c->drain_gen))
         slab__cpu_flush(c, cpu);
     return cpu;
+}
+
+// Empties every thread's magazines of c and gives them up, then the slots: no thread may
+// use c any more (it is being destroyed).
+SLAB__PRIVATE void slab__cpus_release(slab_cache *c)
+{
+    unsigned t;
+    if (c->cpu == slab__no_cpus)
+        return;
+    for (t = 1; t < SLAB__CPU_SLOTS; t++)
+        slab__cpu_release(c, &c->cpu[t]);
+    slab_cache_free(&c->heap->cpu_cache, c->cpu);
+    c->cpu = slab__no_cpus;
 }
 
 SLAB__PRIVATE void slab__cpu_swap(slab__cpu *cpu)
@@ -2342,9 +2390,8 @@ SLAB__PRIVATE slab__mag *slab__mag_for_alloc(slab_cache *c)
 #if SLAB_THREADS
     slab__cpu *cpu;
     slab__mag *m;
-    if (!slab__has_mags(c))
+    if (!slab__has_mags(c) || (cpu = slab__my_cpu(c)) == NULL)
         return NULL;
-    cpu = slab__my_cpu(c);
     if (cpu->loaded->count)
         return cpu->loaded;
     if (cpu->prev->count) {
@@ -2377,9 +2424,8 @@ SLAB__PRIVATE slab__mag *slab__mag_for_free(slab_cache *c)
 #if SLAB_THREADS
     slab__cpu *cpu;
     slab__mag *m, *e;
-    if (!slab__has_mags(c))
+    if (!slab__has_mags(c) || (cpu = slab__my_cpu(c)) == NULL)
         return NULL;
-    cpu = slab__my_cpu(c);
     m = cpu->loaded;
     if (m->count < m->size)
         return m;
@@ -2578,9 +2624,10 @@ SLAB__PRIVATE size_t slab__release_empty(slab_cache *c)
 {
     size_t before = c->slab_pages; // flushing magazines may release slabs too
 #if SLAB_THREADS
-    SLAB__STORE(c->drain_gen, c->drain_gen + 1); // the fast paths read it without the lock
+    // The fast paths read it without the lock; 0 is the gen of slots that never match.
+    SLAB__STORE(c->drain_gen, c->drain_gen + 1 ? c->drain_gen + 1 : 1u);
     slab__depot_drain(c);
-    if (slab__tid) // slot 0, shared by the threads without a number, holds no objects
+    if (slab__tid && c->cpu != slab__no_cpus) // slot 0 (no number) holds no objects
         slab__cpu_flush(c, &c->cpu[slab__tid]);
 #else
     slab__mag_flush(c, &c->mag, c->mag.count);
@@ -2624,11 +2671,7 @@ SLAB_API slab_error slab_cache_destroy(slab_cache *c)
         return SLAB_ERR_BUSY;
     }
 #if SLAB_THREADS
-    { // no thread may use c any more: every thread's magazines are within reach
-        unsigned t;
-        for (t = 0; t <= SLAB_MAX_THREADS; t++)
-            slab__cpu_release(c, &c->cpu[t]);
-    }
+    slab__cpus_release(c); // no thread may use c any more: its magazines are within reach
 #endif
     slab__release_empty(c);
     SLAB_ASSERT(c->nr_slabs == 0);
@@ -2804,7 +2847,8 @@ SLAB_API size_t slab_cache_alloc_bulk(slab_cache *c, size_t n, void **out)
         slab__mag *m;
         SLAB__LOCK(c->lock);
 #if SLAB_THREADS
-        m = slab__has_mags(c) ? slab__my_cpu(c)->loaded : NULL;
+        slab__cpu *cpu = slab__has_mags(c) ? slab__my_cpu(c) : NULL;
+        m = cpu ? cpu->loaded : NULL;
 #else
         m = &c->mag;
 #endif
@@ -3910,7 +3954,8 @@ SLAB_API void slab_thread_flush(void)
         SLAB__LOCK(h->admin);
         for (c = h->caches; c; c = c->next) {
             SLAB__LOCK(c->lock);
-            slab__cpu_release(c, &c->cpu[slab__tid]);
+            if (c->cpu != slab__no_cpus)
+                slab__cpu_release(c, &c->cpu[slab__tid]);
             SLAB__UNLOCK(c->lock);
         }
         SLAB__UNLOCK(h->admin);
@@ -3938,7 +3983,7 @@ SLAB__PRIVATE void slab__thread_exit(void *unused)
 // The magazines of c (the caller holds c's lock): every thread's with `all`, else the calling
 // thread's and the depot's, whose contents this thread may read while others run.
 #if SLAB_THREADS
-#define SLAB__MAX_MAGS (2 * (SLAB_MAX_THREADS + 1) + SLAB__DEPOT_MAX)
+#define SLAB__MAX_MAGS (2 * SLAB__CPU_SLOTS + SLAB__DEPOT_MAX)
 #else
 #define SLAB__MAX_MAGS 1
 #endif
@@ -3947,7 +3992,7 @@ SLAB__PRIVATE unsigned slab__mags(const slab_cache *c, int all, const slab__mag 
 #if SLAB_THREADS
     const slab__mag *m;
     unsigned n = 0, t;
-    for (t = 0; t <= SLAB_MAX_THREADS; t++) {
+    for (t = 1; t < SLAB__CPU_SLOTS && c->cpu != slab__no_cpus; t++) {
         if (all || t == slab__tid) {
             out[n++] = c->cpu[t].loaded;
             out[n++] = c->cpu[t].prev;

@@ -735,18 +735,24 @@ static TU_UNUSED slab_cache *tu_find_cache(slab_heap *h, const char *name)
     return f.found;
 }
 
-/* The heap's own caches: the cache of caches, and with SLAB_THREADS the magazines' cache. */
-#define TU_OWN_CACHES (1 + SLAB_THREADS)
+/* The heap's own caches: the cache of caches, and with SLAB_THREADS the caches of magazines
+   and of per-thread slots. */
+#define TU_OWN_CACHES (1 + 2 * SLAB_THREADS)
 
-/* Pages of the heap's magazine cache (SLAB_THREADS builds: a thread's first free gets it a
-   magazine), which tests of exact page counts add back. */
+/* Pages of the heap's caches of magazines and per-thread slots (SLAB_THREADS builds: a
+   thread's first slow path gets a cache its slots and magazines), which tests of exact page
+   counts add back. */
 static TU_UNUSED size_t tu_mag_pages(slab_heap *h)
 {
-    slab_slabinfo si;
-    slab_cache *m = tu_find_cache(h, "slab_magazine");
-    if (!m || slab_cache_info(m, &si) != SLAB_ERR_OK)
-        return 0;
-    return si.num_slabs * si.pagesperslab;
+    static const char *const names[2] = {"slab_magazine", "slab_cpus"};
+    size_t pages = 0, i;
+    for (i = 0; i < 2; i++) {
+        slab_slabinfo si;
+        slab_cache *m = tu_find_cache(h, names[i]);
+        if (m && slab_cache_info(m, &si) == SLAB_ERR_OK)
+            pages += si.num_slabs * si.pagesperslab;
+    }
+    return pages;
 }
 
 /* Live blocks whose bytes must survive whatever the test does to others. */
