@@ -990,6 +990,7 @@ static pthread_key_t slab__exit_key;     // its destructor runs slab__thread_exi
 static int slab__exit_key_made;
 #endif
 #define SLAB__CALL(h) ((void)(h), &slab__tcall)
+#define SLAB__NUMBER_THREAD() ((void)slab__thread_number()) // before any cache or page lock
 #define SLAB__LOCK(l) slab__enter(&(l))
 #define SLAB__UNLOCK(l) slab__leave(&(l))
 #if defined(__i386__) || defined(__x86_64__)
@@ -1098,6 +1099,7 @@ SLAB__PRIVATE void slab__registry_del(slab_heap *h)
 }
 #else
 #define SLAB__CALL(h) (&(h)->call)
+#define SLAB__NUMBER_THREAD() ((void)0)
 #define SLAB__LOCK(l) ((void)0)
 #define SLAB__UNLOCK(l) ((void)0)
 #endif
@@ -2361,6 +2363,13 @@ SLAB__PRIVATE slab__cpu *slab__my_cpu(slab_cache *c)
     return cpu;
 }
 
+// The calling thread's slot of c without a drain, or NULL when c has no slots or the thread
+// no number (slot 0 holds no objects).
+SLAB__PRIVATE slab__cpu *slab__own_cpu(slab_cache *c)
+{
+    return slab__tid && c->cpu != slab__no_cpus ? &c->cpu[slab__tid] : NULL;
+}
+
 // Empties every thread's magazines of c and gives them up, then the slots: no thread may
 // use c any more (it is being destroyed).
 SLAB__PRIVATE void slab__cpus_release(slab_cache *c)
@@ -2627,8 +2636,9 @@ SLAB__PRIVATE size_t slab__release_empty(slab_cache *c)
     // The fast paths read it without the lock; 0 is the gen of slots that never match.
     SLAB__STORE(c->drain_gen, c->drain_gen + 1 ? c->drain_gen + 1 : 1u);
     slab__depot_drain(c);
-    if (slab__tid && c->cpu != slab__no_cpus) // slot 0 (no number) holds no objects
-        slab__cpu_flush(c, &c->cpu[slab__tid]);
+    slab__cpu *own = slab__own_cpu(c);
+    if (own)
+        slab__cpu_flush(c, own);
 #else
     slab__mag_flush(c, &c->mag, c->mag.count);
 #endif
@@ -2715,9 +2725,7 @@ SLAB__PRIVATE SLAB__COLD void *slab__alloc_slow(slab_cache *c)
     // The heap's own bookkeeping is never injected (as failslab spares its cache of caches).
     if (!(c->flags & SLAB__INTERNAL) && slab__injected(c->heap, c, c->object_size, c->flags))
         return NULL;
-#if SLAB_THREADS
-    slab__thread_number();
-#endif
+    SLAB__NUMBER_THREAD();
     for (;;) {
         SLAB__LOCK(c->lock);
         obj = slab__take_obj(c);
@@ -2762,9 +2770,7 @@ SLAB__PRIVATE SLAB__COLD void slab__free_slow(slab_cache *c, void *obj)
 {
     if (!obj || !slab__cache_ok(c))
         return;
-#if SLAB_THREADS
-    slab__thread_number();
-#endif
+    SLAB__NUMBER_THREAD();
     if (slab__put_locked(c, obj) == 0)
         slab__free_refused(c, obj);
 }
@@ -2840,9 +2846,7 @@ SLAB_API size_t slab_cache_alloc_bulk(slab_cache *c, size_t n, void **out)
     }
     if (slab__injected(c->heap, c, c->object_size, c->flags))
         return 0;
-#if SLAB_THREADS
-    slab__thread_number();
-#endif
+    SLAB__NUMBER_THREAD();
     for (;;) {
         slab__mag *m;
         SLAB__LOCK(c->lock);
@@ -3644,9 +3648,7 @@ SLAB__PRIVATE void slab__free_block(slab_heap *h, void *p, unsigned accept)
     slab_error code;
     if (!p || !slab__heap_ok(h))
         return;
-#if SLAB_THREADS
-    slab__thread_number();
-#endif
+    SLAB__NUMBER_THREAD();
     SLAB__LOCK(h->pages);
     code = slab__find(h, p, accept, &f, &msg);
     if (code == SLAB_ERR_OK && f.kind == SLAB__OWN_PAGES) {
@@ -3678,9 +3680,7 @@ SLAB__PRIVATE SLAB__COLD void slab__kfree_slow(slab_heap *h, void *p)
     slab__page *pg;
     if (!p || !slab__heap_ok(h))
         return;
-#if SLAB_THREADS
-    slab__thread_number();
-#endif
+    SLAB__NUMBER_THREAD();
     pg = slab__page_of(h, p, &z);
     if (pg && pg->cache && pg->cache->kmalloc && slab__put_locked(pg->cache, p) != 0)
         return; // freed, or refused and reported by a debug check
@@ -3953,9 +3953,10 @@ SLAB_API void slab_thread_flush(void)
     for (h = slab__heaps; h; h = h->next_heap) {
         SLAB__LOCK(h->admin);
         for (c = h->caches; c; c = c->next) {
+            slab__cpu *own;
             SLAB__LOCK(c->lock);
-            if (c->cpu != slab__no_cpus)
-                slab__cpu_release(c, &c->cpu[slab__tid]);
+            if ((own = slab__own_cpu(c)) != NULL)
+                slab__cpu_release(c, own);
             SLAB__UNLOCK(c->lock);
         }
         SLAB__UNLOCK(h->admin);
