@@ -755,6 +755,7 @@ struct slab_cache {
 #if SLAB_THREADS
     unsigned drain_gen;   // raised by shrink and reclaim: every thread drains its magazines
     slab__cpu *cpu;       // SLAB__CPU_SLOTS slots by thread number, or slab__no_cpus
+    char apart[SLAB__CACHELINE]; // the fields above off the lines the slow paths write
 #else
     slab__mag mag;
 #endif
@@ -2143,6 +2144,27 @@ SLAB__PRIVATE slab__mag *slab__my_mag(slab_cache *c)
 #endif
 }
 
+// Bonwick's exchange of a thread's loaded and previous magazines, made with no lock: no other
+// thread writes the calling thread's slot (statistics read it, and dedupe what they read). The
+// loaded magazine afterwards, with an object for an allocation or room for a free; NULL when
+// the previous one has neither, or the thread has no magazines of c (the slow path decides).
+SLAB__PRIVATE slab__mag *slab__swapped_mag(slab_cache *c, int for_free)
+{
+#if SLAB_THREADS
+    slab__cpu *cpu = &SLAB__LOAD_ACQ(c->cpu)[slab__tid];
+    slab__mag *m = cpu->prev;
+    if (cpu->gen != SLAB__LOAD(c->drain_gen) || (for_free ? m->count || !m->size : !m->count))
+        return NULL;
+    SLAB__STORE(cpu->prev, cpu->loaded);
+    SLAB__STORE(cpu->loaded, m);
+    return m;
+#else
+    (void)c;
+    (void)for_free;
+    return NULL;
+#endif
+}
+
 // Whether magazine m has room for one more object.
 SLAB__PRIVATE int slab__mag_room(const slab__mag *m)
 {
@@ -2742,7 +2764,7 @@ SLAB_API void *slab_cache_alloc(slab_cache *c)
 {
     if (SLAB__LIKELY(SLAB__FAST && c && c->magic == SLAB__CACHE_MAGIC)) {
         slab__mag *m = slab__my_mag(c);
-        if (SLAB__LIKELY(m->count))
+        if (SLAB__LIKELY(m->count) || (m = slab__swapped_mag(c, 0)) != NULL)
             return slab__mag_pop(m);
     }
     return slab__alloc_slow(c);
@@ -2781,9 +2803,10 @@ SLAB_API void slab_cache_free(slab_cache *c, void *obj)
         slab__mag *m = slab__my_mag(c);
         const slab_heap *h = c->heap;
         size_t off = (size_t)(slab__addr(obj) - slab__addr(h->zone.base));
-        if (SLAB__LIKELY(slab__mag_room(m) && off < h->zone.span)) {
+        if (SLAB__LIKELY(off < h->zone.span)) {
             uint32_t head = h->zone.pages[off >> h->page_shift].head;
-            if (SLAB__LIKELY(slab__fast_freeable(c, h, &h->zone.pages[head], head, off, obj, m))) {
+            if (SLAB__LIKELY(slab__fast_freeable(c, h, &h->zone.pages[head], head, off, obj, m)) &&
+                (SLAB__LIKELY(slab__mag_room(m)) || (m = slab__swapped_mag(c, 1)) != NULL)) {
                 slab__mag_push(m, obj);
                 return;
             }
@@ -3402,7 +3425,7 @@ SLAB_API void *slab_kmalloc(slab_heap *h, size_t size)
         slab_cache *c = SLAB__LOAD_ACQ(h->kmalloc[slab__kmalloc_index(size)]);
         if (SLAB__LIKELY(c && c->magic == SLAB__CACHE_MAGIC)) {
             slab__mag *m = slab__my_mag(c);
-            if (SLAB__LIKELY(m->count))
+            if (SLAB__LIKELY(m->count) || (m = slab__swapped_mag(c, 0)) != NULL)
                 return slab__mag_pop(m);
         }
     }
@@ -3697,8 +3720,8 @@ SLAB_API void slab_kfree(slab_heap *h, void *p)
             slab_cache *c = pg->cache;
             if (SLAB__LIKELY(c && c->kmalloc && c->magic == SLAB__CACHE_MAGIC)) {
                 slab__mag *m = slab__my_mag(c);
-                if (SLAB__LIKELY(slab__mag_room(m) &&
-                                 slab__fast_freeable(c, h, pg, head, off, p, m))) {
+                if (SLAB__LIKELY(slab__fast_freeable(c, h, pg, head, off, p, m)) &&
+                    (SLAB__LIKELY(slab__mag_room(m)) || (m = slab__swapped_mag(c, 1)) != NULL)) {
                     slab__mag_push(m, p);
                     return;
                 }
@@ -3994,9 +4017,10 @@ SLAB__PRIVATE unsigned slab__mags(const slab_cache *c, int all, const slab__mag 
     const slab__mag *m;
     unsigned n = 0, t;
     for (t = 1; t < SLAB__CPU_SLOTS && c->cpu != slab__no_cpus; t++) {
-        if (all || t == slab__tid) {
-            out[n++] = c->cpu[t].loaded;
-            out[n++] = c->cpu[t].prev;
+        if (all || t == slab__tid) { // a thread may swap them as this one reads
+            out[n++] = SLAB__LOAD(c->cpu[t].loaded);
+            out[n] = SLAB__LOAD(c->cpu[t].prev);
+            n += out[n] != out[n - 1];
         }
     }
     for (m = c->depot_full; m; m = m->next)
