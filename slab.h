@@ -715,6 +715,9 @@ typedef struct slab__mag {
     uint32_t count;
     uint32_t size;          // room: SLAB__MAG_SIZE, or 0 for slab__no_mag (SLAB_THREADS)
     struct slab__mag *next; // on a depot list (SLAB_THREADS)
+#if SLAB_THREADS
+    unsigned owner;         // the number of the thread that gave it to the depot full
+#endif
     void *obj[SLAB__MAG_SIZE + 1];
 } slab__mag;
 
@@ -2306,6 +2309,7 @@ SLAB__PRIVATE void slab__depot_put_full(slab_cache *c, slab__mag *m)
         slab__depot_put_empty(c, m);
         return;
     }
+    m->owner = slab__tid;
     m->next = c->depot_full;
     c->depot_full = m;
     c->depot_nfull++;
@@ -2319,6 +2323,17 @@ SLAB__PRIVATE slab__mag *slab__depot_take(slab__mag **list, uint32_t *n)
         (*n)--;
     }
     return m;
+}
+
+// A full magazine from the depot: one the calling thread gave if there is one (its objects
+// are likelier in this core's cache, and two threads' objects share fewer lines), else the
+// newest.
+SLAB__PRIVATE slab__mag *slab__depot_take_full(slab_cache *c)
+{
+    slab__mag **p = &c->depot_full;
+    while (*p && (*p)->owner != slab__tid)
+        p = &(*p)->next;
+    return slab__depot_take(*p ? p : &c->depot_full, &c->depot_nfull);
 }
 
 // Returns the objects of a thread's magazines to their slabs; the magazines stay its own.
@@ -2429,7 +2444,7 @@ SLAB__PRIVATE slab__mag *slab__mag_for_alloc(slab_cache *c)
         slab__cpu_swap(cpu);
         return cpu->loaded;
     }
-    if ((m = slab__depot_take(&c->depot_full, &c->depot_nfull)) != NULL) {
+    if ((m = slab__depot_take_full(c)) != NULL) {
         if (cpu->loaded->size) { // the empty previous one goes to the depot
             slab__depot_put_empty(c, cpu->prev);
             cpu->prev = cpu->loaded;
