@@ -1345,12 +1345,9 @@ SLAB__PRIVATE void slab__buddy_give(slab__zone *z, slab__page *pg, unsigned orde
 // The order of the largest block that starts at page i, is aligned (I2) and ends by page end.
 SLAB__PRIVATE unsigned slab__fit_order(const slab__zone *z, uint32_t i, size_t end)
 {
-    unsigned k = i ? slab__ctz32(i) : z->max_order;
-    if (k > z->max_order)
-        k = z->max_order;
-    while (end - i < slab__order_pages(k))
-        k--;
-    return k;
+    unsigned k = i ? slab__ctz32(i) : z->max_order, room = slab__log2(end - i);
+    k = k < room ? k : room;
+    return k < z->max_order ? k : z->max_order;
 }
 
 // Gives pages [i, end) back as the largest aligned blocks that cover them.
