@@ -83,11 +83,74 @@ static int ta_child_reports(const ta_access *a, const char *kind)
     return ok;
 }
 
+/* Whether a one-byte access (write or read) at p dies with ASan's poison report. */
+static int ta_poisoned(unsigned char *p, int write)
+{
+    ta_access a;
+    a.p = p;
+    a.write = write;
+    return ta_child_reports(&a, "use-after-poison");
+}
+
 static slab_heap *ta_heap(tu_region *r)
 {
     slab_heap_config cfg = tu_cfg(4096);
     return tu_heap_cfg(r, (size_t)1 << 20, 0, &cfg);
 }
+
+/* The end of every case: nothing reported, the heap consistent, then gone. */
+static void ta_done(slab_heap *h, tu_region *r)
+{
+    CHECK(tu_quiet());
+    CHECK(tu_heap_ok(h, 0, 0));
+    slab_heap_destroy(h);
+    tu_region_free(r);
+}
+
+typedef void *(*ta_alloc_fn)(slab_heap *h, size_t size);
+typedef void (*ta_free_fn)(slab_heap *h, void *p);
+
+/* For each size: a one-byte write just past the bytes asked for is reported. */
+static void ta_overflow(ta_alloc_fn alloc, ta_free_fn release, const size_t *reqs, size_t n)
+{
+    tu_region r;
+    slab_heap *h = ta_heap(&r);
+    size_t i;
+    REQUIRE(h != NULL);
+    for (i = 0; i < n; i++) {
+        unsigned char *p = (unsigned char *)alloc(h, reqs[i]);
+        REQUIRE(p != NULL);
+        memset(p, 1, reqs[i]);
+        CHECK(ta_poisoned(p + reqs[i], 1));
+        release(h, p);
+    }
+    ta_done(h, &r);
+}
+
+/* A read of the first byte and a write of the last of a freed block of size bytes are
+   reported (another block stays allocated beside it). */
+static void ta_use_after_free(ta_alloc_fn alloc, ta_free_fn release, size_t size)
+{
+    tu_region r;
+    slab_heap *h = ta_heap(&r);
+    unsigned char *p, *keep;
+    REQUIRE(h != NULL);
+    keep = (unsigned char *)alloc(h, size);
+    p = (unsigned char *)alloc(h, size);
+    REQUIRE(keep && p);
+    memset(p, 1, size);
+    release(h, p);
+    CHECK(ta_poisoned(p, 0));
+    CHECK(ta_poisoned(p + size - 1, 1));
+    release(h, keep);
+    ta_done(h, &r);
+}
+
+/* The functions themselves (a debug build's macros of the same names take call sites). */
+static void *ta_kmalloc(slab_heap *h, size_t size) { return (slab_kmalloc)(h, size); }
+static void ta_kfree(slab_heap *h, void *p) { (slab_kfree)(h, p); }
+static void *ta_vmalloc(slab_heap *h, size_t size) { return (slab_vmalloc)(h, size); }
+static void ta_vfree(slab_heap *h, void *p) { (slab_vfree)(h, p); }
 #endif
 
 /* A one-byte write just past a cache object: into the slot's tail (20-byte objects in 24-byte
@@ -105,21 +168,15 @@ static void t_asan_cache_overflow(void)
     for (i = 0; i < 3; i++) {
         slab_cache *c = slab_cache_create(h, "asan", sizes[i], 0, 0, NULL, NULL);
         unsigned char *o;
-        ta_access a;
         REQUIRE(c != NULL);
         o = (unsigned char *)slab_cache_alloc(c);
         REQUIRE(o != NULL);
         memset(o, 1, sizes[i]); /* every byte of it is the program's */
-        a.p = o + sizes[i];
-        a.write = 1;
-        CHECK(ta_child_reports(&a, "use-after-poison"));
+        CHECK(ta_poisoned(o + sizes[i], 1));
         slab_cache_free(c, o);
         CHECK(slab_cache_destroy(c) == SLAB_ERR_OK);
     }
-    CHECK(tu_quiet());
-    CHECK(tu_heap_ok(h, 0, 0));
-    slab_heap_destroy(h);
-    tu_region_free(&r);
+    ta_done(h, &r);
 #endif
 }
 
@@ -133,7 +190,6 @@ static void t_asan_cache_use_after_free(void)
     slab_heap *h = ta_heap(&r);
     slab_cache *c;
     unsigned char *o, *keep;
-    ta_access a;
     REQUIRE(h != NULL);
     c = slab_cache_create(h, "asan_uaf", 64, 0, 0, NULL, NULL);
     REQUIRE(c != NULL);
@@ -141,19 +197,12 @@ static void t_asan_cache_use_after_free(void)
     o = (unsigned char *)slab_cache_alloc(c);
     REQUIRE(keep && o);
     slab_cache_free(c, o);
-    a.p = o + 10;
-    a.write = 0;
-    CHECK(ta_child_reports(&a, "use-after-poison"));
+    CHECK(ta_poisoned(o + 10, 0));
     slab_cache_shrink(c); /* now on its slab's free list */
-    a.p = o + 63;
-    a.write = 1;
-    CHECK(ta_child_reports(&a, "use-after-poison"));
+    CHECK(ta_poisoned(o + 63, 1));
     slab_cache_free(c, keep);
     CHECK(slab_cache_destroy(c) == SLAB_ERR_OK);
-    CHECK(tu_quiet());
-    CHECK(tu_heap_ok(h, 0, 0));
-    slab_heap_destroy(h);
-    tu_region_free(&r);
+    ta_done(h, &r);
 #endif
 }
 
@@ -164,24 +213,7 @@ static void t_asan_kmalloc_overflow(void)
     TU_SKIP("needs AddressSanitizer");
 #else
     static const size_t reqs[] = {20, 24, 33, 64};
-    tu_region r;
-    slab_heap *h = ta_heap(&r);
-    size_t i;
-    REQUIRE(h != NULL);
-    for (i = 0; i < 4; i++) {
-        unsigned char *p = (unsigned char *)slab_kmalloc(h, reqs[i]);
-        ta_access a;
-        REQUIRE(p != NULL);
-        memset(p, 1, reqs[i]);
-        a.p = p + reqs[i];
-        a.write = 1;
-        CHECK(ta_child_reports(&a, "use-after-poison"));
-        slab_kfree(h, p);
-    }
-    CHECK(tu_quiet());
-    CHECK(tu_heap_ok(h, 0, 0));
-    slab_heap_destroy(h);
-    tu_region_free(&r);
+    ta_overflow(ta_kmalloc, ta_kfree, reqs, sizeof reqs / sizeof reqs[0]);
 #endif
 }
 
@@ -190,26 +222,7 @@ static void t_asan_kmalloc_use_after_free(void)
 #if !TU_ASAN
     TU_SKIP("needs AddressSanitizer");
 #else
-    tu_region r;
-    slab_heap *h = ta_heap(&r);
-    unsigned char *p, *keep;
-    ta_access a;
-    REQUIRE(h != NULL);
-    keep = (unsigned char *)slab_kmalloc(h, 100);
-    p = (unsigned char *)slab_kmalloc(h, 100);
-    REQUIRE(keep && p);
-    slab_kfree(h, p);
-    a.p = p;
-    a.write = 0;
-    CHECK(ta_child_reports(&a, "use-after-poison"));
-    a.p = p + 99;
-    a.write = 1;
-    CHECK(ta_child_reports(&a, "use-after-poison"));
-    slab_kfree(h, keep);
-    CHECK(tu_quiet());
-    CHECK(tu_heap_ok(h, 0, 0));
-    slab_heap_destroy(h);
-    tu_region_free(&r);
+    ta_use_after_free(ta_kmalloc, ta_kfree, 100);
 #endif
 }
 
@@ -220,24 +233,7 @@ static void t_asan_vmalloc_overflow(void)
     TU_SKIP("needs AddressSanitizer");
 #else
     static const size_t reqs[] = {5001, 5000, 4096 * 3 - 1};
-    tu_region r;
-    slab_heap *h = ta_heap(&r);
-    size_t i;
-    REQUIRE(h != NULL);
-    for (i = 0; i < 3; i++) {
-        unsigned char *p = (unsigned char *)slab_vmalloc(h, reqs[i]);
-        ta_access a;
-        REQUIRE(p != NULL);
-        memset(p, 1, reqs[i]);
-        a.p = p + reqs[i];
-        a.write = 1;
-        CHECK(ta_child_reports(&a, "use-after-poison"));
-        slab_vfree(h, p);
-    }
-    CHECK(tu_quiet());
-    CHECK(tu_heap_ok(h, 0, 0));
-    slab_heap_destroy(h);
-    tu_region_free(&r);
+    ta_overflow(ta_vmalloc, ta_vfree, reqs, sizeof reqs / sizeof reqs[0]);
 #endif
 }
 
@@ -246,26 +242,6 @@ static void t_asan_vmalloc_use_after_free(void)
 #if !TU_ASAN
     TU_SKIP("needs AddressSanitizer");
 #else
-    tu_region r;
-    slab_heap *h = ta_heap(&r);
-    unsigned char *p, *keep;
-    ta_access a;
-    REQUIRE(h != NULL);
-    keep = (unsigned char *)slab_vmalloc(h, 6000);
-    p = (unsigned char *)slab_vmalloc(h, 6000);
-    REQUIRE(keep && p);
-    memset(p, 1, 6000);
-    slab_vfree(h, p);
-    a.p = p;
-    a.write = 0;
-    CHECK(ta_child_reports(&a, "use-after-poison"));
-    a.p = p + 5999;
-    a.write = 1;
-    CHECK(ta_child_reports(&a, "use-after-poison"));
-    slab_vfree(h, keep);
-    CHECK(tu_quiet());
-    CHECK(tu_heap_ok(h, 0, 0));
-    slab_heap_destroy(h);
-    tu_region_free(&r);
+    ta_use_after_free(ta_vmalloc, ta_vfree, 6000);
 #endif
 }
