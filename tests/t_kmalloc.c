@@ -126,10 +126,7 @@ static void t_kmalloc_large(void)
             CHECK(tu_heapinfo_eq(&after, &h0));
         }
     }
-    CHECK(tu_quiet());
-    CHECK(tu_heap_ok(h, 0, size));
-    slab_heap_destroy(h);
-    tu_region_free(&r);
+    tu_done(h, &r, size);
 }
 
 /* Other page sizes: 256-byte pages keep classes up to 4 KiB (slabs of several pages), 64 KiB
@@ -535,10 +532,7 @@ static void t_kmalloc_krealloc(void)
     REQUIRE(p != NULL);
     CHECK(slab_krealloc(h, p, 0) == NULL);
     CHECK(tu_hinfo(h).large_pages == 0);
-    CHECK(tu_quiet());
-    CHECK(tu_heap_ok(h, 0, size));
-    slab_heap_destroy(h);
-    tu_region_free(&r);
+    tu_done(h, &r, size);
 }
 
 /* A large block whose next page is taken moves when it grows, keeping its bytes; the old pages
@@ -546,21 +540,14 @@ static void t_kmalloc_krealloc(void)
 static void t_kmalloc_krealloc_blocked(void)
 {
     tu_region r;
-    size_t ps = 4096, size = (size_t)1 << 20, i, n;
+    size_t ps = 4096, size = (size_t)1 << 20;
     slab_heap *h = tu_heap(&r, size, 0, ps);
-    unsigned char *p, *q, *blocker = NULL;
-    void *pages[256];
+    unsigned char *p, *q, *blocker;
     REQUIRE(h != NULL);
     p = (unsigned char *)slab_kmalloc(h, 2 * ps);
     REQUIRE(p != NULL);
     tu_fill(p, 2 * ps, 77);
-    n = tu_fill_pages(h, pages, 256); /* find the page right after the block, keep it */
-    for (i = 0; i < n; i++) {
-        if (pages[i] == (void *)(p + 2 * ps))
-            blocker = (unsigned char *)pages[i];
-        else
-            slab_pages_free(h, pages[i]);
-    }
+    blocker = (unsigned char *)tu_take_page_at(h, p + 2 * ps); /* the page right after it */
     REQUIRE(blocker != NULL);
     tu_fill(blocker, ps, 78);
     q = (unsigned char *)slab_krealloc(h, p, 4 * ps);
@@ -571,10 +558,7 @@ static void t_kmalloc_krealloc_blocked(void)
     CHECK(tu_heap_ok(h, 1, size));
     slab_kfree(h, q);
     slab_pages_free(h, blocker);
-    CHECK(tu_quiet());
-    CHECK(tu_heap_ok(h, 0, size));
-    slab_heap_destroy(h);
-    tu_region_free(&r);
+    tu_done(h, &r, size);
 }
 
 /* krealloc without memory: NULL, NOMEM counted, the old block untouched and still usable. */
@@ -627,10 +611,7 @@ static void t_kmalloc_krealloc_fail(void)
     REQUIRE(q != NULL);
     CHECK(tu_verify(q, 2 * ps, live.id[1]));
     slab_kfree(h, q);
-    CHECK(tu_quiet());
-    CHECK(tu_heap_ok(h, 0, size));
-    slab_heap_destroy(h);
-    tu_region_free(&r);
+    tu_done(h, &r, size);
 }
 
 /* Which free takes which block (the documented choice): the wrong family is INVALID_POINTER

@@ -184,10 +184,7 @@ static void t_vmalloc_zero(void)
         CHECK(q == p && tu_all_bytes(q, slab_ksize(h, q), 0));
         slab_kvfree(h, q);
     }
-    CHECK(tu_quiet());
-    CHECK(tu_heap_ok(h, 0, size));
-    slab_heap_destroy(h);
-    tu_region_free(&r);
+    tu_done(h, &r, size);
 }
 
 /* kvmalloc takes a size class up to the largest class and the vmalloc path above it (a
@@ -322,22 +319,15 @@ static void t_vmalloc_kvrealloc(void)
 static void t_vmalloc_kvrealloc_blocked(void)
 {
     tu_region r;
-    size_t ps = 4096, size = (size_t)1 << 20, n, i;
+    size_t ps = 4096, size = (size_t)1 << 20;
     slab_heap *h = tu_heap(&r, size, 0, ps);
-    unsigned char *p, *q, *blocker = NULL;
-    void *pages[256];
+    unsigned char *p, *q, *blocker;
     slab_heapinfo before;
     REQUIRE(h != NULL);
     p = (unsigned char *)slab_vmalloc(h, 3 * ps);
     REQUIRE(p != NULL);
     tu_fill(p, 3 * ps, 9);
-    n = tu_fill_pages(h, pages, 256);
-    for (i = 0; i < n; i++) {
-        if (pages[i] == (void *)(p + 3 * ps))
-            blocker = (unsigned char *)pages[i];
-        else
-            slab_pages_free(h, pages[i]);
-    }
+    blocker = (unsigned char *)tu_take_page_at(h, p + 3 * ps); /* the page right after it */
     REQUIRE(blocker != NULL);
     tu_fill(blocker, ps, 10);
     before = tu_hinfo(h);
@@ -351,10 +341,7 @@ static void t_vmalloc_kvrealloc_blocked(void)
     CHECK(tu_rep(h, SLAB_ERR_INVALID_POINTER));
     slab_vfree(h, q);
     slab_pages_free(h, blocker);
-    CHECK(tu_quiet());
-    CHECK(tu_heap_ok(h, 0, size));
-    slab_heap_destroy(h);
-    tu_region_free(&r);
+    tu_done(h, &r, size);
 }
 
 /* vmalloc and kvmalloc on a full heap: a clean NULL, NOMEM counted, nothing else changed. */
@@ -398,10 +385,7 @@ static void t_vmalloc_oom(void)
     for (i = 0; i < n; i++)
         slab_pages_free(h, pages[i]);
     slab_vfree(h, keep);
-    CHECK(tu_quiet());
-    CHECK(tu_heap_ok(h, 0, size));
-    slab_heap_destroy(h);
-    tu_region_free(&r);
+    tu_done(h, &r, size);
 }
 
 /* Shrinking a large block to a class size on a full heap: the class has no room, so the block

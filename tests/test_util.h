@@ -869,4 +869,29 @@ static TU_UNUSED size_t tu_fill_pages(slab_heap *h, void **pages, size_t cap)
     return n;
 }
 
+/* The end of a test on one region of region_size bytes (0: its own figure): no report pending,
+   the heap consistent with no pages left to the program, then destroyed and the region freed. */
+static TU_UNUSED void tu_done(slab_heap *h, tu_region *r, size_t region_size)
+{
+    CHECK(tu_quiet());
+    CHECK(tu_heap_ok(h, 0, region_size));
+    slab_heap_destroy(h);
+    tu_region_free(r);
+}
+
+/* Takes the free page at `at` (NULL if it is not free): takes every page the heap can give, keeps
+   that one, gives the others back. For tests of a block whose next page is in use. */
+static TU_UNUSED void *tu_take_page_at(slab_heap *h, const void *at)
+{
+    void *pages[256], *got = NULL;
+    size_t n = tu_fill_pages(h, pages, 256), i;
+    for (i = 0; i < n; i++) {
+        if (pages[i] == at)
+            got = pages[i];
+        else
+            slab_pages_free(h, pages[i]);
+    }
+    return got;
+}
+
 #endif /* TEST_UTIL_H */
