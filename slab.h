@@ -2144,10 +2144,20 @@ SLAB__PRIVATE slab__mag *slab__my_mag(slab_cache *c)
 #endif
 }
 
-// Bonwick's exchange of a thread's loaded and previous magazines, made with no lock: no other
-// thread writes the calling thread's slot (statistics read it, and dedupe what they read). The
-// loaded magazine afterwards, with an object for an allocation or room for a free; NULL when
-// the previous one has neither, or the thread has no magazines of c (the slow path decides).
+#if SLAB_THREADS
+// Bonwick's exchange of a thread's loaded and previous magazines. It needs no lock: no other
+// thread writes the calling thread's slot (statistics read it, and dedupe what they read).
+SLAB__PRIVATE void slab__cpu_swap(slab__cpu *cpu)
+{
+    slab__mag *m = cpu->prev;
+    SLAB__STORE(cpu->prev, cpu->loaded);
+    SLAB__STORE(cpu->loaded, m);
+}
+#endif
+
+// The fast paths' swap: the loaded magazine afterwards, with an object for an allocation or
+// room for a free; NULL when the previous one has neither, or the thread has no magazines of c
+// (the slow path decides).
 SLAB__PRIVATE slab__mag *slab__swapped_mag(slab_cache *c, int for_free)
 {
 #if SLAB_THREADS
@@ -2155,8 +2165,7 @@ SLAB__PRIVATE slab__mag *slab__swapped_mag(slab_cache *c, int for_free)
     slab__mag *m = cpu->prev;
     if (cpu->gen != SLAB__LOAD(c->drain_gen) || (for_free ? m->count || !m->size : !m->count))
         return NULL;
-    SLAB__STORE(cpu->prev, cpu->loaded);
-    SLAB__STORE(cpu->loaded, m);
+    slab__cpu_swap(cpu);
     return m;
 #else
     (void)c;
@@ -2417,12 +2426,6 @@ SLAB__PRIVATE void slab__cpus_release(slab_cache *c)
     c->cpu = slab__no_cpus;
 }
 
-SLAB__PRIVATE void slab__cpu_swap(slab__cpu *cpu)
-{
-    slab__mag *m = cpu->loaded;
-    cpu->loaded = cpu->prev;
-    cpu->prev = m;
-}
 #endif
 
 // The calling thread's magazine for an allocation from c (the caller holds c's lock), with

@@ -98,15 +98,6 @@ static slab_heap *ta_heap(tu_region *r)
     return tu_heap_cfg(r, (size_t)1 << 20, 0, &cfg);
 }
 
-/* The end of every case: nothing reported, the heap consistent, then gone. */
-static void ta_done(slab_heap *h, tu_region *r)
-{
-    CHECK(tu_quiet());
-    CHECK(tu_heap_ok(h, 0, 0));
-    slab_heap_destroy(h);
-    tu_region_free(r);
-}
-
 typedef void *(*ta_alloc_fn)(slab_heap *h, size_t size);
 typedef void (*ta_free_fn)(slab_heap *h, void *p);
 
@@ -124,7 +115,7 @@ static void ta_overflow(ta_alloc_fn alloc, ta_free_fn release, const size_t *req
         CHECK(ta_poisoned(p + reqs[i], 1));
         release(h, p);
     }
-    ta_done(h, &r);
+    tu_done(h, &r, 0);
 }
 
 /* A read of the first byte and a write of the last of a freed block of size bytes are
@@ -143,7 +134,7 @@ static void ta_use_after_free(ta_alloc_fn alloc, ta_free_fn release, size_t size
     CHECK(ta_poisoned(p, 0));
     CHECK(ta_poisoned(p + size - 1, 1));
     release(h, keep);
-    ta_done(h, &r);
+    tu_done(h, &r, 0);
 }
 
 /* The functions themselves (a debug build's macros of the same names take call sites). */
@@ -176,7 +167,7 @@ static void t_asan_cache_overflow(void)
         slab_cache_free(c, o);
         CHECK(slab_cache_destroy(c) == SLAB_ERR_OK);
     }
-    ta_done(h, &r);
+    tu_done(h, &r, 0);
 #endif
 }
 
@@ -202,7 +193,7 @@ static void t_asan_cache_use_after_free(void)
     CHECK(ta_poisoned(o + 63, 1));
     slab_cache_free(c, keep);
     CHECK(slab_cache_destroy(c) == SLAB_ERR_OK);
-    ta_done(h, &r);
+    tu_done(h, &r, 0);
 #endif
 }
 
