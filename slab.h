@@ -3346,20 +3346,19 @@ SLAB_API SLAB__NOINLINE slab_heap *slab_debug_site_heap(slab_heap *h, const char
 
 static const uint16_t slab__small_classes[13] = {8,   16,  32,  64,  96,  128, 144,
                                                   192, 256, 320, 384, 448, 512};
-// Class of requests of 9..512 bytes, by (size - 1) / 16.
-static const uint8_t slab__small_index[32] = {1,  2,  3,  3,  4,  4,  5,  5,  6,  7,  7,
-                                              7,  8,  8,  8,  8,  9,  9,  9,  9,  10, 10,
-                                              10, 10, 11, 11, 11, 11, 12, 12, 12, 12};
+// Class of requests of 1..512 bytes, by (size - 1) / 8: one load on the fast path.
+static const uint8_t slab__small_index[64] = {
+    0,  1,  2,  2,  3,  3,  3,  3,  4,  4,  4,  4,  5,  5,  5,  5,  6,  6,  7,  7,  7,  7,
+    7,  7,  8,  8,  8,  8,  8,  8,  8,  8,  9,  9,  9,  9,  9,  9,  9,  9,  10, 10, 10, 10,
+    10, 10, 10, 10, 11, 11, 11, 11, 11, 11, 11, 11, 12, 12, 12, 12, 12, 12, 12, 12};
 
 // The class of a request of 1 .. 32768 bytes. Above 512, with e = log2(size - 1), the four
 // classes between 2^e and 2^(e+1) are 5, 6, 7 and 8 times 2^(e-2): 513 -> 640, 1025 -> 1280.
 SLAB__PRIVATE unsigned slab__kmalloc_index(size_t size)
 {
     unsigned e;
-    if (size <= 8)
-        return 0;
-    if (size <= 512)
-        return slab__small_index[(size - 1) >> 4];
+    if (SLAB__LIKELY(size <= 512))
+        return slab__small_index[(size - 1) >> 3];
     e = slab__log2(size - 1);
     return 13 + 4 * (e - 9) + (unsigned)((size - 1) >> (e - 2)) - 4;
 }
@@ -3438,7 +3437,7 @@ SLAB_API void *slab_kmalloc(slab_heap *h, size_t size)
 {
     if (SLAB__LIKELY(SLAB__FAST && h && h->magic == SLAB__HEAP_MAGIC && size - 1 < h->kmalloc_max)) {
         slab_cache *c = SLAB__LOAD_ACQ(h->kmalloc[slab__kmalloc_index(size)]);
-        if (SLAB__LIKELY(c && c->magic == SLAB__CACHE_MAGIC)) {
+        if (SLAB__LIKELY(c && c->magic == SLAB__CACHE_MAGIC)) { // SLOW: fault injection
             slab__mag *m = slab__my_mag(c);
             if (SLAB__LIKELY(m->count) || (m = slab__swapped_mag(c, 0)) != NULL)
                 return slab__mag_pop(m);
@@ -3732,8 +3731,8 @@ SLAB_API void slab_kfree(slab_heap *h, void *p)
         if (SLAB__LIKELY(off < h->zone.span)) {
             uint32_t head = h->zone.pages[off >> h->page_shift].head;
             const slab__page *pg = &h->zone.pages[head];
-            slab_cache *c = pg->cache;
-            if (SLAB__LIKELY(c && c->kmalloc && c->magic == SLAB__CACHE_MAGIC)) {
+            slab_cache *c = pg->cache; // set on slab heads only, to their live cache (I1)
+            if (SLAB__LIKELY(c && c->kmalloc)) {
                 slab__mag *m = slab__my_mag(c);
                 if (SLAB__LIKELY(slab__fast_freeable(c, h, pg, head, off, p, m)) &&
                     (SLAB__LIKELY(slab__mag_room(m)) || (m = slab__swapped_mag(c, 1)) != NULL)) {
