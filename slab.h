@@ -1323,13 +1323,13 @@ SLAB__PRIVATE slab__page *slab__buddy_take(slab__zone *z, unsigned order)
     return pg;
 }
 
-// Returns the block of 2^order pages at pg, merging it with its buddy while that is free (I4).
-SLAB__PRIVATE void slab__buddy_give(slab__zone *z, slab__page *pg, unsigned order)
+// Returns the block of 2^order pages at page i, merging it with its buddy while that is free
+// (I4). With merge 0 the caller knows the buddy is not free (the tail of a block just split).
+SLAB__PRIVATE void slab__buddy_give(slab__zone *z, uint32_t i, unsigned order, int merge)
 {
-    uint32_t i = slab__index(z, pg);
     SLAB__SHUT(z->base + ((size_t)i << z->page_shift), (size_t)1 << z->page_shift << order);
     z->pages_free += slab__order_pages(order);
-    while (order < z->max_order) {
+    while (merge && order < z->max_order) {
         uint32_t buddy = i ^ (1u << order);
         if (buddy >= z->npages || z->pages[buddy].state != SLAB__PG_FREE ||
             z->pages[buddy].order != order)
@@ -1350,12 +1350,13 @@ SLAB__PRIVATE unsigned slab__fit_order(const slab__zone *z, uint32_t i, size_t e
     return k < z->max_order ? k : z->max_order;
 }
 
-// Gives pages [i, end) back as the largest aligned blocks that cover them.
-SLAB__PRIVATE void slab__range_give(slab__zone *z, uint32_t i, size_t end)
+// Gives pages [i, end) back as the largest aligned blocks that cover them (merge: as for
+// slab__buddy_give).
+SLAB__PRIVATE void slab__range_give(slab__zone *z, uint32_t i, size_t end, int merge)
 {
     while (i < end) {
         unsigned k = slab__fit_order(z, i, end);
-        slab__buddy_give(z, &z->pages[i], k);
+        slab__buddy_give(z, i, k, merge);
         i += 1u << k;
     }
 }
@@ -1490,7 +1491,7 @@ SLAB__PRIVATE char *slab__zone_make(void *region, size_t size, size_t hdr_size, 
     z->region_hi = hi;
     for (i = 0; i < z->npages; i++)
         z->pages[i].head = i;
-    slab__range_give(z, 0, npages);
+    slab__range_give(z, 0, npages, 1);
     return head;
 }
 
@@ -2034,7 +2035,7 @@ SLAB__PRIVATE void slab__slab_release(slab_cache *c, slab__page *pg)
     }
     pg->cache = NULL;
     pg->colour = 0;
-    slab__buddy_give(z, pg, pg->order);
+    slab__buddy_give(z, i, pg->order, 1);
     SLAB__UNLOCK(c->heap->pages);
 }
 
@@ -3533,7 +3534,9 @@ SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state,
         return NULL;
     }
     i = slab__index(z, pg);
-    slab__range_give(z, i + (uint32_t)npages, (size_t)i + ((size_t)1 << pg->order));
+    // The tail's blocks grow toward the block's end, so each one's buddy (below it) holds a
+    // page of the run: none can merge.
+    slab__range_give(z, i + (uint32_t)npages, (size_t)i + ((size_t)1 << pg->order), 0);
     slab__run_mark(z, i, npages, state);
     h->large_pages += npages;
     SLAB__HAND_OUT(h, slab__page_addr(h, z, pg), size);
@@ -3556,15 +3559,18 @@ SLAB__PRIVATE void *slab__large(slab_heap *h, size_t size, unsigned state, int z
     return p;
 }
 
-// Gives the run at pg back to the page heap.
+// Gives the run at pg back to the page heap, block by block as its heads say (I8).
 SLAB__PRIVATE void slab__run_free(slab_heap *h, slab__zone *z, slab__page *pg)
 {
-    uint32_t i = slab__index(z, pg), n = pg->inuse;
+    uint32_t i = slab__index(z, pg), n = pg->inuse, j = i;
     SLAB__TAKE_BACK(h, slab__page_addr(h, z, pg), (size_t)n << h->page_shift);
-    slab__run_unmark(z, i);
     pg->inuse = 0;
     h->large_pages -= n;
-    slab__range_give(z, i, (size_t)i + n);
+    while (j < i + n) {
+        unsigned k = z->pages[j].order; // read before the give, which may merge j away
+        slab__buddy_give(z, j, k, 1);
+        j += 1u << k;
+    }
 }
 
 // Resizes the run at pg to m pages in place: shrinking always works, growing when the pages
@@ -3582,7 +3588,7 @@ SLAB__PRIVATE int slab__run_resize(slab_heap *h, slab__zone *z, slab__page *pg, 
     }
     slab__run_unmark(z, i);
     if (m < n) {
-        slab__range_give(z, i + (uint32_t)m, (size_t)i + n);
+        slab__range_give(z, i + (uint32_t)m, (size_t)i + n, 1);
     } else {
         for (j = i + n; j < i + m;) { // claim the free blocks, giving back what lies past i + m
             slab__page *fb = &z->pages[j];
@@ -3591,7 +3597,7 @@ SLAB__PRIVATE int slab__run_resize(slab_heap *h, slab__zone *z, slab__page *pg, 
             z->pages_free -= slab__order_pages(fb->order);
             fb->state = SLAB__PG_TAIL;
             if (end > (size_t)i + m)
-                slab__range_give(z, i + (uint32_t)m, end);
+                slab__range_give(z, i + (uint32_t)m, end, 1);
             j = (uint32_t)end;
         }
     }
@@ -3632,6 +3638,15 @@ typedef struct slab__found {
     unsigned kind;        // SLAB__OWN_*; 0 for what no free function takes
 } slab__found;
 
+// The free function family of the block whose head is pg: SLAB__OWN_KLARGE, _VLARGE or _PAGES;
+// 0 for any other page.
+SLAB__PRIVATE unsigned slab__block_kind(const slab__page *pg)
+{
+    static const uint8_t kind[] = {0, 0, SLAB__OWN_PAGES, 0, 0, // by SLAB__PG_*, in order
+                                   SLAB__OWN_KLARGE, SLAB__OWN_VLARGE, 0};
+    return pg->state < sizeof kind ? kind[pg->state] : 0;
+}
+
 // Looks p up for a function that accepts the kinds in `accept`. Returns 0 with *f filled, or
 // an error code and message: wrong family, not a block start, already free, not ours.
 SLAB__PRIVATE slab_error slab__find(slab_heap *h, const void *p, unsigned accept, slab__found *f,
@@ -3646,12 +3661,7 @@ SLAB__PRIVATE slab_error slab__find(slab_heap *h, const void *p, unsigned accept
         return code;
     pg = f->head;
     f->cache = pg->state == SLAB__PG_SLAB ? pg->cache : NULL;
-    if (f->cache && (f->cache->flags & SLAB__KMALLOC))
-        kind = SLAB__OWN_KSLAB;
-    else if (pg->state == SLAB__PG_KLARGE || pg->state == SLAB__PG_VLARGE || pg->state == SLAB__PG_PAGES)
-        kind = pg->state == SLAB__PG_KLARGE   ? SLAB__OWN_KLARGE
-               : pg->state == SLAB__PG_VLARGE ? SLAB__OWN_VLARGE
-                                              : SLAB__OWN_PAGES;
+    kind = f->cache && (f->cache->flags & SLAB__KMALLOC) ? SLAB__OWN_KSLAB : slab__block_kind(pg);
     f->kind = kind;
     if (f->cache && !(accept & kind)) {
         *msg = kind ? "object came from slab_kmalloc: free it with slab_kfree"
@@ -3677,25 +3687,54 @@ SLAB__PRIVATE slab_error slab__find(slab_heap *h, const void *p, unsigned accept
     return SLAB_ERR_INVALID_POINTER;
 }
 
+// Gives back the block of pages (slab_pages_alloc) or the run (kmalloc, vmalloc) at head pg.
+SLAB__PRIVATE void slab__block_free(slab_heap *h, slab__zone *z, slab__page *pg, unsigned kind)
+{
+    if (kind == SLAB__OWN_PAGES) {
+        SLAB__TAKE_BACK(h, slab__page_addr(h, z, pg), (size_t)1 << h->page_shift << pg->order);
+        h->block_pages -= slab__order_pages(pg->order);
+        slab__buddy_give(z, slab__index(z, pg), pg->order, 1);
+    } else {
+        slab__run_free(h, z, pg);
+    }
+}
+
+// The common case of slab__free_block, with no search: p starts a page of the first region
+// whose descriptor is the head of a block of an accepted kind (heads are exact, I1). 1 if freed.
+SLAB__PRIVATE int slab__free_head(slab_heap *h, const void *p, unsigned accept)
+{
+    slab__zone *z = &h->zone;
+    size_t off = (size_t)(slab__addr(p) - slab__addr(z->base));
+    slab__page *pg;
+    unsigned kind;
+    if (off >= z->span || (off & (((size_t)1 << h->page_shift) - 1)) != 0)
+        return 0;
+    pg = &z->pages[off >> h->page_shift];
+    kind = slab__block_kind(pg);
+    if (!(kind & accept))
+        return 0;
+    slab__block_free(h, z, pg, kind);
+    return 1;
+}
+
 // Frees p if it is a block of a kind in `accept`, else reports why not. NULL is a no-op.
 SLAB__PRIVATE void slab__free_block(slab_heap *h, void *p, unsigned accept)
 {
     const char *msg = "";
     slab__found f;
     slab_error code;
+    int freed;
     if (!p || !slab__heap_ok(h))
         return;
     SLAB__NUMBER_THREAD();
     SLAB__LOCK(h->pages);
-    code = slab__find(h, p, accept, &f, &msg);
-    if (code == SLAB_ERR_OK && f.kind == SLAB__OWN_PAGES) {
-        SLAB__TAKE_BACK(h, p, (size_t)1 << h->page_shift << f.head->order);
-        h->block_pages -= slab__order_pages(f.head->order);
-        slab__buddy_give(f.zone, f.head, f.head->order);
-    } else if (code == SLAB_ERR_OK && f.kind != SLAB__OWN_KSLAB) {
-        slab__run_free(h, f.zone, f.head);
-    }
+    freed = slab__free_head(h, p, accept);
+    code = freed ? SLAB_ERR_OK : slab__find(h, p, accept, &f, &msg);
+    if (!freed && code == SLAB_ERR_OK && f.kind != SLAB__OWN_KSLAB)
+        slab__block_free(h, f.zone, f.head, f.kind);
     SLAB__UNLOCK(h->pages);
+    if (freed)
+        return;
     if (code != SLAB_ERR_OK) {
 #if SLAB__HOOKS
         if (f.cache) { // with the cache's name (and call sites, if any)
