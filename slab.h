@@ -3661,7 +3661,8 @@ SLAB__PRIVATE slab_error slab__find(slab_heap *h, const void *p, unsigned accept
         return code;
     pg = f->head;
     f->cache = pg->state == SLAB__PG_SLAB ? pg->cache : NULL;
-    kind = f->cache && (f->cache->flags & SLAB__KMALLOC) ? SLAB__OWN_KSLAB : slab__block_kind(pg);
+    kind = f->cache && (f->cache->flags & SLAB__KMALLOC) ? (unsigned)SLAB__OWN_KSLAB
+                                                         : slab__block_kind(pg);
     f->kind = kind;
     if (f->cache && !(accept & kind)) {
         *msg = kind ? "object came from slab_kmalloc: free it with slab_kfree"
@@ -3730,7 +3731,7 @@ SLAB__PRIVATE void slab__free_block(slab_heap *h, void *p, unsigned accept)
     SLAB__LOCK(h->pages);
     freed = slab__free_head(h, p, accept);
     code = freed ? SLAB_ERR_OK : slab__find(h, p, accept, &f, &msg);
-    if (!freed && code == SLAB_ERR_OK && f.kind != SLAB__OWN_KSLAB)
+    if (!freed && code == SLAB_ERR_OK && !f.cache) // f.cache: a kmalloc object (slab__find)
         slab__block_free(h, f.zone, f.head, f.kind);
     SLAB__UNLOCK(h->pages);
     if (freed)
@@ -3743,7 +3744,7 @@ SLAB__PRIVATE void slab__free_block(slab_heap *h, void *p, unsigned accept)
         }
 #endif
         slab__report(h, code, p, msg);
-    } else if (f.kind == SLAB__OWN_KSLAB && slab__put_locked(f.cache, p) == 0) {
+    } else if (f.cache && slab__put_locked(f.cache, p) == 0) {
         slab__free_refused(f.cache, p); // freed by another thread since slab__find looked
     }
 }
