@@ -2619,12 +2619,18 @@ SLAB__PRIVATE SLAB__OUTLINE void slab__cache_oom(slab_cache *c)
 
 // Creates a cache in h after its arguments were checked; NULL (reported) without memory.
 SLAB__PRIVATE slab_cache *slab__cache_new(slab_heap *h, const char *name, size_t size, size_t align,
-                                          unsigned flags, void (*ctor)(void *, void *), void *ctx)
+                                          unsigned flags, void (*ctor)(void *, void *), void *ctx,
+                                          slab_cache **slot)
 {
     slab_cache *c;
     SLAB__LOCK(h->admin);
     c = (slab_cache *)slab_cache_alloc(&h->cache_cache);
-    if (c) {
+    // The cache for *slot (a kmalloc class, the shrinkers') may have been made meanwhile, by
+    // another thread or by a shrinker run by this allocation's reclaim: there is only one.
+    if (c && slot && *slot) {
+        slab_cache_free(&h->cache_cache, c);
+        c = *slot;
+    } else if (c) {
         slab__cache_setup(c, h, name, size, align, flags, ctor, ctx, 0);
         c->prev = &h->cache_cache; // after the cache of caches, which stays first
         c->next = h->cache_cache.next;
@@ -2632,6 +2638,8 @@ SLAB__PRIVATE slab_cache *slab__cache_new(slab_heap *h, const char *name, size_t
             c->next->prev = c;
         h->cache_cache.next = c;
         h->num_caches++;
+        if (slot)
+            SLAB__STORE_REL(*slot, c); // the fast path reads it without the lock
     }
     SLAB__UNLOCK(h->admin);
     return c;
@@ -2651,7 +2659,7 @@ SLAB_API slab_cache *slab_cache_create(slab_heap *h, const char *name, size_t si
         slab__report(h, SLAB_ERR_INVALID_ARG, name, bad);
         return NULL;
     }
-    return slab__cache_new(h, name, size, align, flags, ctor, ctx);
+    return slab__cache_new(h, name, size, align, flags, ctor, ctx, NULL);
 }
 
 // Gives up to n slabs of c's empty list back to the page heap, the latest listed first.
@@ -3383,29 +3391,18 @@ SLAB__PRIVATE size_t slab__kmalloc_align(const slab_heap *h, size_t size)
 SLAB__PRIVATE slab_cache *slab__kmalloc_cache(slab_heap *h, unsigned idx, int *large)
 {
     slab_cache *c = SLAB__LOAD_ACQ(h->kmalloc[idx]);
-    size_t size, align;
+    size_t size, align, pos = 0;
+    char name[SLAB__NAME_LEN];
     if (c)
         return c;
     size = slab__kmalloc_size(idx);
     align = slab__kmalloc_align(h, size);
     if ((*large = slab__cache_args_bad(h, "kmalloc", size, align, SLAB__KMALLOC, 0) != NULL))
         return NULL;
-    SLAB__LOCK(h->admin);
-#if SLAB_THREADS
-    c = h->kmalloc[idx]; // another thread may have made it meanwhile
-    if (!c)
-#endif
-    {
-        size_t pos = 0;
-        char name[SLAB__NAME_LEN];
-        slab__fmt_str(name, &pos, "kmalloc-", 0, 8);
-        slab__fmt_uint(name, &pos, size, 0);
-        name[pos] = '\0';
-        c = slab__cache_new(h, name, size, align, SLAB__KMALLOC, NULL, NULL);
-        SLAB__STORE_REL(h->kmalloc[idx], c); // the fast path reads it without the lock
-    }
-    SLAB__UNLOCK(h->admin);
-    return c;
+    slab__fmt_str(name, &pos, "kmalloc-", 0, 8);
+    slab__fmt_uint(name, &pos, size, 0);
+    name[pos] = '\0';
+    return slab__cache_new(h, name, size, align, SLAB__KMALLOC, NULL, NULL, &h->kmalloc[idx]);
 }
 
 SLAB__PRIVATE void *slab__large(slab_heap *h, size_t size, unsigned state, int zero);
@@ -3986,8 +3983,8 @@ SLAB_API slab_shrinker *slab_register_shrinker(slab_heap *h, slab_count_fn count
     }
     SLAB__LOCK(h->admin);
     if (!h->shrinker_cache)
-        h->shrinker_cache = slab__cache_new(h, "slab_shrinker", sizeof(slab_shrinker), 0,
-                                            SLAB__INTERNAL, NULL, NULL);
+        slab__cache_new(h, "slab_shrinker", sizeof(slab_shrinker), 0, SLAB__INTERNAL, NULL, NULL,
+                        &h->shrinker_cache);
     s = h->shrinker_cache ? (slab_shrinker *)slab_cache_alloc(h->shrinker_cache) : NULL;
     if (s) {
         s->count = count;

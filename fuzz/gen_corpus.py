@@ -205,6 +205,15 @@ REGRESSIONS["heap-shrink-result-short"] = bytes([
     0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 1, 160, 3, 0, 1, 222, 0, 127, 1, 0, 0, 0, 0, 0, 0, 199, 0, 0,
     0, 0, 0, 0, 35, 0, 0, 0, 0, 0, 207, 0, 128, 0, 71])
 
+# a shrinker making the kmalloc class whose first use started the reclaim (found by afl++ in
+# CI, minimized): the outer kmalloc's new cache replaced the shrinker's, so the class had two
+# caches and the figures of the one the heap kept missed the outer object.
+REGRESSIONS["shrinker-makes-kmalloc-class"] = bytes([
+    9, 8, 231, 0, 0, 0, 0, 0, 1, 0, 0, 236, 0, 0, 1, 6, 0, 89, 1, 226, 0, 0, 50, 0, 1, 14, 0, 8,
+    0, 0, 3, 4, 3, 3, 1, 1, 0, 0, 40, 0, 0, 1, 8, 8, 8, 0, 8, 0, 8, 8, 1, 0, 0, 0, 1, 1, 0, 64,
+    0, 0, 1, 1, 0, 0, 40, 0, 0, 1, 18, 0, 4, 0, 18, 0, 128, 6, 1, 0, 0, 8, 0, 0, 1, 255, 0, 0,
+    62, 3, 1, 8, 0, 0, 3, 1, 8])
+
 
 def main():
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")

@@ -105,6 +105,7 @@ static const test_entry tests[] = {
     T(t_reclaim_empty_first),
     T(t_reclaim_heap_shrink),
     T(t_reclaim_nested),
+    T(t_reclaim_nested_class),
     T(t_reclaim_inject_nth),
     T(t_reclaim_inject_every),
     T(t_reclaim_inject_should_fail),

@@ -524,6 +524,82 @@ static void t_reclaim_heap_shrink(void)
     tu_region_free(&r);
 }
 
+/* A shrinker that gives back page blocks, then kmallocs (and kfrees) 32 bytes. */
+typedef struct tr_pgshr {
+    slab_heap *h;
+    void **pages;
+    size_t n;
+    int enabled;
+    size_t inside_ok;
+} tr_pgshr;
+
+static size_t tr_pg_count(void *ctx)
+{
+    const tr_pgshr *s = (const tr_pgshr *)ctx;
+    return s->enabled ? s->n : 0;
+}
+
+static size_t tr_pg_scan(size_t nr, void *ctx)
+{
+    tr_pgshr *s = (tr_pgshr *)ctx;
+    size_t done = 0;
+    void *b;
+    while (done < nr && s->n > 0) {
+        slab_pages_free(s->h, s->pages[--s->n]);
+        done++;
+    }
+    b = slab_kmalloc(s->h, 32);
+    s->inside_ok += b != NULL;
+    slab_kfree(s->h, b);
+    return done;
+}
+
+static int tr_count_kmalloc32(slab_cache *c, void *user)
+{
+    slab_slabinfo ci = tu_cinfo(c);
+    *(size_t *)user += strcmp(ci.name, "kmalloc-32") == 0;
+    return 0;
+}
+
+/* The first kmalloc of a class on a full heap reclaims to get the class's cache, and a
+   shrinker makes that class meanwhile (it kmallocs after it frees pages): the class still has
+   one cache, which holds the outer object, and the figures and the check agree. Caches made
+   on the full heap until one is refused leave the cache of caches no free slot. */
+static void t_reclaim_nested_class(void)
+{
+    tu_region r;
+    size_t ps = 4096, size = tu_exact_size(32, ps), caches = 0, before;
+    void *pages[32];
+    slab_cache *c;
+    slab_heap *h;
+    tr_pgshr s;
+    void *p;
+    REQUIRE(size != 0);
+    h = tu_heap(&r, size, 0, ps);
+    REQUIRE(h != NULL);
+    memset(&s, 0, sizeof s);
+    s.h = h;
+    s.pages = pages;
+    REQUIRE(slab_register_shrinker(h, tr_pg_count, tr_pg_scan, &s) != NULL);
+    s.n = tu_fill_pages(h, pages, 32);
+    CHECK(s.n > 0 && tu_hinfo(h).pages_free == 0);
+    do
+        c = slab_cache_create(h, "filler", 64, 0, 0, NULL, NULL);
+    while (c != NULL);
+    tu_rec_reset(); /* the refusal's NOMEM */
+    before = tu_hinfo(h).num_caches;
+    s.enabled = 1;
+    p = slab_kmalloc(h, 32);
+    CHECK(p != NULL && s.inside_ok == 1 && tu_quiet());
+    CHECK(slab_heap_for_each_cache(h, tr_count_kmalloc32, &caches) == 0 && caches == 1);
+    CHECK(tu_hinfo(h).num_caches == before + 1);
+    CHECK(slab_ksize(h, p) == 32 && slab_heap_check(h) == 0);
+    slab_kfree(h, p);
+    CHECK(slab_heap_check(h) == 0 && tu_quiet());
+    slab_heap_destroy(h);
+    tu_region_free(&r);
+}
+
 /* A shrinker that allocates, shrinks and frees from inside scan, and one that unregisters
    itself: no recursion (each callback runs once, never nested), allocations inside fail
    cleanly, and the outer allocation succeeds. */
