@@ -860,7 +860,7 @@ SLAB__STATIC_ASSERT(SLAB_MAX_ORDERS <= 32, "orders must fit 32-bit page indices"
 // >>util  Bit operations, address arithmetic and number formatting.
 
 // Undefined for 0.
-SLAB__PRIVATE unsigned slab__log2(size_t x)
+SLAB__PRIVATE SLAB__OUTLINE unsigned slab__log2(size_t x)
 {
     SLAB_ASSERT(x != 0);
 #if defined(__GNUC__) || defined(__clang__)
@@ -900,7 +900,10 @@ SLAB__PRIVATE uintptr_t slab__addr(const void *p) { return (uintptr_t)p; }
 SLAB__PRIVATE size_t slab__order_pages(unsigned order) { return (size_t)1 << order; }
 
 // The smallest order whose block holds n pages. Undefined for 0.
-SLAB__PRIVATE unsigned slab__order_for(size_t n) { return n == 1 ? 0 : slab__log2(n - 1) + 1; }
+SLAB__PRIVATE SLAB__INLINE unsigned slab__order_for(size_t n)
+{
+    return n == 1 ? 0 : slab__log2(n - 1) + 1;
+}
 
 // The free-list link of a free object slot, which is poisoned under ASan: open it to look.
 SLAB__PRIVATE void *slab__link_get(void *obj, size_t link_off)
@@ -926,16 +929,17 @@ SLAB__PRIVATE void slab__link_set(void *obj, size_t link_off, void *next)
 // Appends the decimal digits of v to buf at *pos, right-aligned in width columns.
 SLAB__PRIVATE void slab__fmt_uint(char *buf, size_t *pos, size_t v, unsigned width)
 {
-    char digits[24];
-    unsigned n = 0;
-    do {
-        digits[n++] = (char)('0' + (int)(v % 10));
-        v /= 10;
-    } while (v);
+    size_t t = v, end;
+    unsigned n = 1;
+    while (t /= 10) // count the digits first: they are written from the last one back
+        n++;
     while (width-- > n)
         buf[(*pos)++] = ' ';
-    while (n)
-        buf[(*pos)++] = digits[--n];
+    end = *pos += n;
+    do {
+        buf[--end] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    } while (v);
 }
 
 // Appends the hexadecimal digits of v to buf at *pos.
@@ -1343,7 +1347,7 @@ SLAB__PRIVATE void slab__buddy_give(slab__zone *z, uint32_t i, unsigned order, i
 }
 
 // The order of the largest block that starts at page i, is aligned (I2) and ends by page end.
-SLAB__PRIVATE unsigned slab__fit_order(const slab__zone *z, uint32_t i, size_t end)
+SLAB__PRIVATE SLAB__OUTLINE unsigned slab__fit_order(const slab__zone *z, uint32_t i, size_t end)
 {
     unsigned k = i ? slab__ctz32(i) : z->max_order, room = slab__log2(end - i);
     k = k < room ? k : room;
@@ -1393,7 +1397,7 @@ SLAB__PRIVATE int slab__zone_has_page(const slab__zone *z, const slab__page *pg)
 }
 
 // The zone whose descriptor array holds pg, a descriptor of h.
-SLAB__PRIVATE slab__zone *slab__zone_of_page(slab_heap *h, const slab__page *pg)
+SLAB__PRIVATE SLAB__INLINE slab__zone *slab__zone_of_page(slab_heap *h, const slab__page *pg)
 {
     slab__zone *z = &h->zone;
     while (z->next && !slab__zone_has_page(z, pg))
@@ -1505,7 +1509,7 @@ SLAB__PRIVATE SLAB__OUTLINE const char *slab__region_bad(const void *region, siz
     return NULL;
 }
 
-SLAB__PRIVATE int slab__page_size_ok(size_t page_size)
+SLAB__PRIVATE SLAB__INLINE int slab__page_size_ok(size_t page_size)
 {
     return slab__is_pow2(page_size) && page_size >= 256 && page_size <= ((size_t)1 << 30);
 }
@@ -1670,12 +1674,21 @@ SLAB__PRIVATE int slab__reclaim_unlocked(slab_heap *h)
     return reclaimed;
 }
 
-// slab__take, reclaiming memory once when no block is free but one could be.
-SLAB__PRIVATE slab__page *slab__take_or_reclaim(slab_heap *h, unsigned order, slab__zone **zp)
+// A block of 2^order pages for an allocation of size bytes (the caller holds the page lock):
+// fault injection first, then slab__take, reclaiming memory once when no block is free but
+// one could be. NULL, counted and reported with msg, when there is none. inline: builds for
+// speed put no call on the vmalloc path; builds for size keep one copy.
+SLAB__PRIVATE inline slab__page *slab__take_or_reclaim(slab_heap *h, unsigned order, size_t size,
+                                                slab__zone **zp, const char *msg)
 {
-    slab__page *pg = slab__take(h, order, zp);
+    slab__page *pg;
+    if (slab__injected(h, NULL, size, 0))
+        return NULL;
+    pg = slab__take(h, order, zp);
     if (!pg && slab__reclaim_unlocked(h))
         pg = slab__take(h, order, zp);
+    if (!pg)
+        slab__oom(h, NULL, msg, 0);
     return pg;
 }
 
@@ -1689,17 +1702,14 @@ SLAB_API void *slab_pages_alloc(slab_heap *h, unsigned order)
         slab__report(h, SLAB_ERR_INVALID_ARG, NULL, "page order out of range");
         return NULL;
     }
-    if (slab__injected(h, NULL, (size_t)1 << h->page_shift << order, 0))
-        return NULL;
     SLAB__LOCK(h->pages);
-    pg = slab__take_or_reclaim(h, order, &z);
+    pg = slab__take_or_reclaim(h, order, (size_t)1 << h->page_shift << order, &z,
+                               "no free block of the requested order");
     if (pg)
         h->block_pages += slab__order_pages(order);
     SLAB__UNLOCK(h->pages);
-    if (!pg) {
-        slab__oom(h, NULL, "no free block of the requested order", 0);
+    if (!pg)
         return NULL;
-    }
     SLAB__HAND_OUT(h, slab__page_addr(h, z, pg), (size_t)1 << h->page_shift << order);
     return slab__page_addr(h, z, pg);
 }
@@ -1853,7 +1863,8 @@ SLAB__PRIVATE size_t slab__slot_layout(const slab_heap *h, slab__slot *l, size_t
     return slab__fit_slots((size_t)1 << h->page_shift << l->top, l->stride, l->first, l->map);
 }
 
-// Checks the arguments of a cache; NULL if they are fine, else the reason.
+// Checks the arguments of a cache; NULL if they are fine, else the reason. Only the program's
+// flags are allowed: a kmalloc class passes none (SLAB__KMALLOC changes no layout).
 SLAB__PRIVATE SLAB__INLINE const char *slab__cache_args_bad(const slab_heap *h, const char *name,
                                                             size_t size, size_t align,
                                                             unsigned flags, int link_after)
@@ -1868,7 +1879,7 @@ SLAB__PRIVATE SLAB__INLINE const char *slab__cache_args_bad(const slab_heap *h, 
         return "alignment is not a power of two";
     if (align > page_size)
         return "alignment exceeds the page size";
-    if (flags & ~(SLAB__KNOWN_FLAGS | SLAB__KMALLOC | SLAB__INTERNAL))
+    if (flags & ~SLAB__KNOWN_FLAGS)
         return "unknown cache flag";
     if (size > SLAB__MAX_SLAB_BYTES)
         return "object too large for a slab of this heap";
@@ -1894,6 +1905,7 @@ SLAB__PRIVATE void slab__cache_setup(slab_cache *c, slab_heap *h, const char *na
                                      void (*ctor)(void *, void *), void *ctx, int keep_state)
 {
     size_t page_size = (size_t)1 << h->page_shift, slab_bytes, leftover, n, i;
+    unsigned debug;
     slab__slot l;
     SLAB_MEMSET(c, 0, sizeof *c);
     c->heap = h;
@@ -1901,22 +1913,26 @@ SLAB__PRIVATE void slab__cache_setup(slab_cache *c, slab_heap *h, const char *na
     c->flags = flags;
     c->ctor = ctor;
     c->ctx = ctx;
-    c->debug = slab__debug_flags(h, flags, keep_state);
-    slab__slot_layout(h, &l, size, align, flags, ctor || keep_state, c->debug);
-#if !SLAB_DEBUG // what the layout of a release build is, said for the compiler's sake
-    l.meta_off = l.lpad = l.first = 0;
-#endif
+    debug = slab__debug_flags(h, flags, keep_state);
+    slab__slot_layout(h, &l, size, align, flags, ctor || keep_state, debug);
     c->align = l.align;
     c->stride = l.stride;
     c->link_off = l.link_off;
+#if SLAB_DEBUG // a release build's slots have none of these: the fields stay zeroed
+    c->debug = debug;
     c->meta_off = l.meta_off;
     c->lpad = (uint32_t)l.lpad;
     c->first = (uint32_t)l.first;
+#else
+    l.first = 0; // said for the compiler's sake
+#endif
     c->order = (uint8_t)slab__slab_order(page_size, l.top, c->stride, l.first, l.map, &n);
     slab_bytes = page_size << c->order;
     c->objperslab = (uint32_t)n;
     c->slot_bytes = n * c->stride;
-    c->map_bytes = SLAB__MAPS && l.map ? (n + 7) / 8 : 0;
+#if SLAB__MAPS
+    c->map_bytes = l.map ? (n + 7) / 8 : 0;
+#endif
     leftover = slab_bytes - l.first - c->slot_bytes - c->map_bytes;
     c->colour_unit = c->align > SLAB__CACHELINE ? c->align : SLAB__CACHELINE;
     c->colours = (uint32_t)(leftover / c->colour_unit + 1);
@@ -1977,6 +1993,18 @@ SLAB__PRIVATE size_t slab__slab_offset(const slab_heap *h, const slab__zone *z, 
            pg->colour;
 }
 
+// Gives the tail pages of the 2^order-page block at page i of z `state`: SLAB_TAIL names
+// the slab's head, a plain TAIL itself (I1).
+SLAB__PRIVATE SLAB__OUTLINE void slab__mark_tails(slab__zone *z, uint32_t i, unsigned order,
+                                                 unsigned state)
+{
+    uint32_t t;
+    for (t = 1; t < (1u << order); t++) {
+        z->pages[i + t].state = (uint8_t)state;
+        z->pages[i + t].head = state == SLAB__PG_SLAB_TAIL ? i : i + t;
+    }
+}
+
 // Carves a new slab for c from the page heap and runs the constructor on its objects; NULL
 // when no block of the slab's order is free (no reclaim: the callers decide).
 SLAB__PRIVATE slab__page *slab__slab_new(slab_cache *c)
@@ -1984,7 +2012,7 @@ SLAB__PRIVATE slab__page *slab__slab_new(slab_cache *c)
     slab_heap *h = c->heap;
     slab__zone *z = NULL;
     slab__page *pg;
-    uint32_t i, t, n;
+    uint32_t i, n;
     char *obj;
     SLAB__LOCK(h->pages); // block states are the page heap's: its coalescing reads them
     pg = slab__take(h, c->order, &z);
@@ -1997,10 +2025,7 @@ SLAB__PRIVATE slab__page *slab__slab_new(slab_cache *c)
     pg->cache = c;
     SLAB__STORE(pg->inuse, 0);
     pg->colour = (uint32_t)(c->colour_next * c->colour_unit + c->first);
-    for (t = 1; t < (1u << c->order); t++) {
-        z->pages[i + t].state = SLAB__PG_SLAB_TAIL;
-        z->pages[i + t].head = i;
-    }
+    slab__mark_tails(z, i, c->order, SLAB__PG_SLAB_TAIL);
     SLAB__UNLOCK(h->pages);
     c->colour_next = c->colour_next + 1 < c->colours ? c->colour_next + 1 : 0;
     obj = slab__page_addr(h, z, pg) + pg->colour;
@@ -2023,16 +2048,13 @@ SLAB__PRIVATE slab__page *slab__slab_new(slab_cache *c)
 SLAB__PRIVATE void slab__slab_release(slab_cache *c, slab__page *pg)
 {
     slab__zone *z = slab__zone_of_page(c->heap, pg);
-    uint32_t i = slab__index(z, pg), t;
+    uint32_t i = slab__index(z, pg);
     SLAB_ASSERT(pg->inuse == 0 && pg->state == SLAB__PG_SLAB);
     c->nr_slabs--;
     c->slab_pages -= slab__order_pages(pg->order);
     SLAB__STORE(pg->freelist, (void *)NULL);
     SLAB__LOCK(c->heap->pages);
-    for (t = 1; t < (1u << pg->order); t++) {
-        z->pages[i + t].state = SLAB__PG_TAIL;
-        z->pages[i + t].head = i + t;
-    }
+    slab__mark_tails(z, i, pg->order, SLAB__PG_TAIL);
     pg->cache = NULL;
     pg->colour = 0;
     slab__buddy_give(z, i, pg->order, 1);
@@ -2070,7 +2092,8 @@ SLAB__PRIVATE void *slab__pop(slab_cache *c, slab__page *pg)
 }
 
 // Takes up to max objects off the free list of slab pg into out, in one pass. Returns how many.
-SLAB__PRIVATE size_t slab__take_run(slab_cache *c, slab__page *pg, void **out, size_t max)
+SLAB__PRIVATE SLAB__OUTLINE size_t slab__take_run(slab_cache *c, slab__page *pg, void **out,
+                                                  size_t max)
 {
     void *obj = pg->freelist;
     size_t n = 0;
@@ -2092,16 +2115,17 @@ SLAB__PRIVATE void *slab__slab_alloc(slab_cache *c)
     return slab__pop(c, c->active);
 }
 
-// Frees took pg (not active) from one fill to another (full, partial, empty): move it, and
-// give the slab back when it is empty and the cache already keeps SLAB__KEEP_EMPTY of those.
-SLAB__PRIVATE SLAB__INLINE void slab__relist(slab_cache *c, slab__page *pg, uint32_t was)
+// Frees took pg (not active) from list `from` to list `to` (full, partial, empty): move it,
+// and give the slab back when it is empty and the cache already keeps SLAB__KEEP_EMPTY of those.
+SLAB__PRIVATE SLAB__INLINE void slab__relist(slab_cache *c, slab__page *pg, unsigned from,
+                                             unsigned to)
 {
-    slab__slab_list_del(c, pg, slab__fill_list(c, was));
-    if (pg->inuse == 0 && c->nr[SLAB__EMPTY] >= SLAB__KEEP_EMPTY) {
+    slab__slab_list_del(c, pg, from);
+    if (to == SLAB__EMPTY && c->nr[SLAB__EMPTY] >= SLAB__KEEP_EMPTY) {
         slab__slab_release(c, pg);
         return;
     }
-    slab__slab_list_add(c, pg, slab__fill_list(c, pg->inuse));
+    slab__slab_list_add(c, pg, to);
 }
 
 // The head of the slab page holding obj if obj lies in the pages of one of h's zones (*zp
@@ -2210,6 +2234,7 @@ SLAB__PRIVATE size_t slab__push_many(slab_cache *c, void *const *objs, size_t n,
         slab__page *pg;
         uintptr_t lo;
         uint32_t was, k = 0;
+        unsigned from, to;
         void *head;
         if (!objs[i]) {
             i++;
@@ -2232,8 +2257,10 @@ SLAB__PRIVATE size_t slab__push_many(slab_cache *c, void *const *objs, size_t n,
         SLAB__STORE(pg->inuse, was - k);
         c->inuse_objs -= k;
         pushed += k;
-        if (pg != c->active && slab__fill_list(c, was) != slab__fill_list(c, pg->inuse))
-            slab__relist(c, pg, was);
+        from = slab__fill_list(c, was);
+        to = slab__fill_list(c, pg->inuse);
+        if (pg != c->active && from != to)
+            slab__relist(c, pg, from, to);
     }
     return pushed;
 }
@@ -2653,8 +2680,6 @@ SLAB_API slab_cache *slab_cache_create(slab_heap *h, const char *name, size_t si
     if (!slab__heap_ok(h))
         return NULL;
     bad = slab__cache_args_bad(h, name, size, align, flags, ctor != NULL);
-    if (!bad && (flags & ~SLAB__KNOWN_FLAGS))
-        bad = "unknown cache flag";
     if (bad) {
         slab__report(h, SLAB_ERR_INVALID_ARG, name, bad);
         return NULL;
@@ -3388,7 +3413,7 @@ SLAB__PRIVATE size_t slab__kmalloc_align(const slab_heap *h, size_t size)
 
 // The cache of class idx, made on first use. NULL when the class cannot have slabs in this
 // heap (*large is set: its requests take the large path), or (reported) without memory.
-SLAB__PRIVATE slab_cache *slab__kmalloc_cache(slab_heap *h, unsigned idx, int *large)
+SLAB__PRIVATE SLAB__INLINE slab_cache *slab__kmalloc_cache(slab_heap *h, unsigned idx, int *large)
 {
     slab_cache *c = SLAB__LOAD_ACQ(h->kmalloc[idx]);
     size_t size, align, pos = 0;
@@ -3397,7 +3422,7 @@ SLAB__PRIVATE slab_cache *slab__kmalloc_cache(slab_heap *h, unsigned idx, int *l
         return c;
     size = slab__kmalloc_size(idx);
     align = slab__kmalloc_align(h, size);
-    if ((*large = slab__cache_args_bad(h, "kmalloc", size, align, SLAB__KMALLOC, 0) != NULL))
+    if ((*large = slab__cache_args_bad(h, "kmalloc", size, align, 0, 0) != NULL))
         return NULL;
     slab__fmt_str(name, &pos, "kmalloc-", 0, 8);
     slab__fmt_uint(name, &pos, size, 0);
@@ -3500,7 +3525,7 @@ SLAB__PRIVATE void slab__run_mark(slab__zone *z, uint32_t i, size_t n, unsigned 
 }
 
 // Turns the block heads of the run at i back into plain tails, but for the first one.
-SLAB__PRIVATE void slab__run_unmark(slab__zone *z, uint32_t i)
+SLAB__PRIVATE SLAB__OUTLINE void slab__run_unmark(slab__zone *z, uint32_t i)
 {
     uint32_t j = i + (1u << z->pages[i].order), end = i + z->pages[i].inuse;
     while (j < end) {
@@ -3517,33 +3542,31 @@ SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state,
     slab__zone *z = NULL;
     slab__page *pg;
     uint32_t i;
+    char *p;
     // Half the address space or more, or a run past the largest order, can never be had.
     if (size > SIZE_MAX / 2 || (npages = (size + page - 1) >> h->page_shift) >
                                    ((size_t)1 << (SLAB_MAX_ORDERS - 1))) {
         slab__report(h, SLAB_ERR_INVALID_ARG, NULL, "allocation size is absurdly large");
         return NULL;
     }
-    if (slab__injected(h, NULL, size, 0))
+    pg = slab__take_or_reclaim(h, slab__order_for(npages), size, &z,
+                               "no run of free pages large enough");
+    if (!pg)
         return NULL;
-    pg = slab__take_or_reclaim(h, slab__order_for(npages), &z);
-    if (!pg) {
-        slab__oom(h, NULL, "no run of free pages large enough", 0);
-        return NULL;
-    }
     i = slab__index(z, pg);
     // The tail's blocks grow toward the block's end, so each one's buddy (below it) holds a
     // page of the run: none can merge.
     slab__range_give(z, i + (uint32_t)npages, (size_t)i + ((size_t)1 << pg->order), 0);
     slab__run_mark(z, i, npages, state);
     h->large_pages += npages;
-    SLAB__HAND_OUT(h, slab__page_addr(h, z, pg), size);
+    p = slab__page_addr(h, z, pg);
+    SLAB__HAND_OUT(h, p, size);
     if (zero) { // whole pages: slab_ksize may hand out the tail of the last one
-        char *p = slab__page_addr(h, z, pg);
         SLAB__OPEN(p, npages << h->page_shift);
         SLAB_MEMSET(p, 0, npages << h->page_shift);
         SLAB__SHUT(p + size, (npages << h->page_shift) - size);
     }
-    return slab__page_addr(h, z, pg);
+    return p;
 }
 
 // slab__large_alloc under the page lock.
@@ -3570,12 +3593,16 @@ SLAB__PRIVATE void slab__run_free(slab_heap *h, slab__zone *z, slab__page *pg)
     }
 }
 
-// Resizes the run at pg to m pages in place: shrinking always works, growing when the pages
-// after the run are free in the same region. Returns 1 on success, 0 when it cannot grow.
-SLAB__PRIVATE int slab__run_resize(slab_heap *h, slab__zone *z, slab__page *pg, size_t m)
+// Resizes the run at pg, which starts at p, to the pages of size bytes in place, and hands
+// the program those bytes (size > 0): shrinking always works, growing when the pages after the
+// run are free in the same region. Returns 1 on success, 0 when it cannot grow.
+SLAB__PRIVATE int slab__run_resize(slab_heap *h, slab__zone *z, slab__page *pg, void *p,
+                                   size_t size)
 {
+    size_t m = ((size - 1) >> h->page_shift) + 1; // size > 0; no overflow near SIZE_MAX
     uint32_t i = slab__index(z, pg), n = pg->inuse, j;
     unsigned state = pg->state;
+    (void)p;
     if (m > n) {
         if (m > (size_t)z->npages - i)
             return 0;
@@ -3583,49 +3610,41 @@ SLAB__PRIVATE int slab__run_resize(slab_heap *h, slab__zone *z, slab__page *pg, 
             if (z->pages[j].state != SLAB__PG_FREE) // a free block past the run starts at j
                 return 0;
     }
-    slab__run_unmark(z, i);
-    if (m < n) {
-        slab__range_give(z, i + (uint32_t)m, (size_t)i + n, 1);
-    } else {
-        for (j = i + n; j < i + m;) { // claim the free blocks, giving back what lies past i + m
-            slab__page *fb = &z->pages[j];
-            size_t end = (size_t)j + ((size_t)1 << fb->order);
-            slab__free_del(z, fb);
-            z->pages_free -= slab__order_pages(fb->order);
-            fb->state = SLAB__PG_TAIL;
-            if (end > (size_t)i + m)
-                slab__range_give(z, i + (uint32_t)m, end, 1);
-            j = (uint32_t)end;
-        }
+    for (j = i + n; j < i + m; j += 1u << z->pages[j].order) { // claim the free blocks
+        slab__free_del(z, &z->pages[j]);
+        z->pages_free -= slab__order_pages(z->pages[j].order);
+        z->pages[j].state = SLAB__PG_TAIL;
     }
+    slab__run_unmark(z, i);
+    // What lies past i + m goes back: the run's old tail, or the end of the last block claimed.
+    slab__range_give(z, i + (uint32_t)m, j, 1);
     slab__run_mark(z, i, m, state);
     h->large_pages = h->large_pages - n + m;
+    SLAB__RESIZE_OUT(h, p, size, m << h->page_shift);
     return 1;
 }
 
-SLAB_API void *slab_vmalloc(slab_heap *h, size_t size)
+// vmalloc and vzalloc (zero set) in one body.
+SLAB__PRIVATE SLAB__OUTLINE void *slab__vmalloc(slab_heap *h, size_t size, int zero)
 {
-    return slab__heap_ok(h) && size ? slab__large(h, size, SLAB__PG_VLARGE, 0) : NULL;
+    return slab__heap_ok(h) && size ? slab__large(h, size, SLAB__PG_VLARGE, zero) : NULL;
 }
 
-SLAB_API void *slab_vzalloc(slab_heap *h, size_t size)
-{
-    return slab__heap_ok(h) && size ? slab__large(h, size, SLAB__PG_VLARGE, 1) : NULL;
-}
+SLAB_API void *slab_vmalloc(slab_heap *h, size_t size) { return slab__vmalloc(h, size, 0); }
 
-SLAB_API void *slab_kvmalloc(slab_heap *h, size_t size)
+SLAB_API void *slab_vzalloc(slab_heap *h, size_t size) { return slab__vmalloc(h, size, 1); }
+
+// kvmalloc and kvzalloc (zero set) in one body: a kmalloc class if one holds size, else a run.
+SLAB__PRIVATE SLAB__OUTLINE void *slab__kvmalloc(slab_heap *h, size_t size, int zero)
 {
     if (slab__heap_ok(h) && size > h->kmalloc_max)
-        return slab_vmalloc(h, size);
-    return slab_kmalloc(h, size);
+        return slab__large(h, size, SLAB__PG_VLARGE, zero);
+    return zero ? slab__kmalloc_slow(h, size, 1) : slab_kmalloc(h, size);
 }
 
-SLAB_API void *slab_kvzalloc(slab_heap *h, size_t size)
-{
-    if (slab__heap_ok(h) && size > h->kmalloc_max)
-        return slab_vzalloc(h, size);
-    return slab_kzalloc(h, size);
-}
+SLAB_API void *slab_kvmalloc(slab_heap *h, size_t size) { return slab__kvmalloc(h, size, 0); }
+
+SLAB_API void *slab_kvzalloc(slab_heap *h, size_t size) { return slab__kvmalloc(h, size, 1); }
 
 // What a pointer handed to a free or resize function is: which family owns it, where.
 typedef struct slab__found {
@@ -3637,11 +3656,11 @@ typedef struct slab__found {
 
 // The free function family of the block whose head is pg: SLAB__OWN_KLARGE, _VLARGE or _PAGES;
 // 0 for any other page.
-SLAB__PRIVATE unsigned slab__block_kind(const slab__page *pg)
+SLAB__PRIVATE SLAB__INLINE unsigned slab__block_kind(const slab__page *pg)
 {
     static const uint8_t kind[] = {0, 0, SLAB__OWN_PAGES, 0, 0, // by SLAB__PG_*, in order
                                    SLAB__OWN_KLARGE, SLAB__OWN_VLARGE, 0};
-    return pg->state < sizeof kind ? kind[pg->state] : 0;
+    return kind[pg->state & 7u]; // & 7: a corrupt state still names an entry
 }
 
 // Looks p up for a function that accepts the kinds in `accept`. Returns 0 with *f filled, or
@@ -3651,23 +3670,23 @@ SLAB__PRIVATE slab_error slab__find(slab_heap *h, const void *p, unsigned accept
 {
     slab_error code;
     slab__page *pg;
-    unsigned kind = 0;
+    slab_cache *c;
+    unsigned kind;
     SLAB_MEMSET(f, 0, sizeof *f);
     code = slab__locate(h, p, &f->zone, &f->head, msg);
     if (code != SLAB_ERR_OK)
         return code;
     pg = f->head;
-    f->cache = pg->state == SLAB__PG_SLAB ? pg->cache : NULL;
-    kind = f->cache && (f->cache->flags & SLAB__KMALLOC) ? (unsigned)SLAB__OWN_KSLAB
-                                                         : slab__block_kind(pg);
-    f->kind = kind;
-    if (f->cache && !(accept & kind)) {
-        *msg = kind ? "object came from slab_kmalloc: free it with slab_kfree"
-                    : "object belongs to a typed cache: free it with slab_cache_free";
+    f->cache = c = pg->state == SLAB__PG_SLAB ? pg->cache : NULL;
+    if (c) { // an object: a kmalloc class's cache checks stride and double free
+        f->kind = c->flags & SLAB__KMALLOC ? (unsigned)SLAB__OWN_KSLAB : 0;
+        if (accept & f->kind)
+            return slab__freeable(c, p) ? SLAB_ERR_OK : slab__diagnose(c, p, msg);
+        *msg = f->kind ? "object came from slab_kmalloc: free it with slab_kfree"
+                       : "object belongs to a typed cache: free it with slab_cache_free";
         return SLAB_ERR_INVALID_POINTER;
     }
-    if (f->cache) // a kmalloc object: the cache checks stride and double free
-        return slab__freeable(f->cache, p) ? SLAB_ERR_OK : slab__diagnose(f->cache, p, msg);
+    f->kind = kind = slab__block_kind(pg);
     if (kind && p != slab__page_addr(h, f->zone, pg)) {
         *msg = "pointer is inside a block, not at its start";
         return SLAB_ERR_INVALID_POINTER;
@@ -3824,7 +3843,7 @@ SLAB_API size_t slab_ksize(slab_heap *h, const void *p)
 SLAB__PRIVATE void *slab__realloc(slab_heap *h, void *p, size_t size, unsigned accept)
 {
     const char *msg = "";
-    size_t old, page;
+    size_t old;
     slab__found f;
     slab_error code;
     void *q;
@@ -3844,7 +3863,6 @@ SLAB__PRIVATE void *slab__realloc(slab_heap *h, void *p, size_t size, unsigned a
         slab__report(h, code, p, msg);
         return NULL;
     }
-    page = (size_t)1 << h->page_shift;
     if (f.cache) {
         SLAB__UNLOCK(h->pages);
         old = f.cache->object_size;
@@ -3857,21 +3875,18 @@ SLAB__PRIVATE void *slab__realloc(slab_heap *h, void *p, size_t size, unsigned a
     } else {
         old = (size_t)f.head->inuse << h->page_shift;
         // A large block keeps its pages unless the size moves to a kmalloc class.
-        if (size > h->kmalloc_max && size <= SIZE_MAX - (page - 1) &&
-            slab__run_resize(h, f.zone, f.head, (size + page - 1) >> h->page_shift)) {
-            SLAB__RESIZE_OUT(h, p, size, (size_t)f.head->inuse << h->page_shift);
+        if (size > h->kmalloc_max && slab__run_resize(h, f.zone, f.head, p, size)) {
             SLAB__UNLOCK(h->pages);
             return p;
         }
         SLAB__UNLOCK(h->pages);
     }
     SLAB__CALL(h)->trying = !f.cache && size < old; // a shrink can always stay in place instead
-    q = kv && size > h->kmalloc_max ? slab_vmalloc(h, size) : slab_kmalloc(h, size);
+    q = kv ? slab_kvmalloc(h, size) : slab_kmalloc(h, size);
     SLAB__CALL(h)->trying = 0;
     if (!q && !f.cache && size < old) { // never fail a shrink: keep the pages still needed
         SLAB__LOCK(h->pages);
-        slab__run_resize(h, f.zone, f.head, (size + page - 1) >> h->page_shift);
-        SLAB__RESIZE_OUT(h, p, size, (size_t)f.head->inuse << h->page_shift);
+        slab__run_resize(h, f.zone, f.head, p, size);
         SLAB__UNLOCK(h->pages);
         return p;
     }
