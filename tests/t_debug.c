@@ -232,6 +232,7 @@ static void td_state_take(td_state *s, slab_heap *h)
     slab_cache *c;
     size_t len = 0;
     uint64_t x = 1469598103934665603u;
+    s->hi = tu_hinfo(h); /* first: the figures give parked runs back to the page heap */
     memcpy(&s->heap, h, sizeof *h);
 #if !SLAB_THREADS // the call-site macros' scratch for the next tracked call (else per thread)
     s->heap.call.site_file = NULL;
@@ -257,7 +258,6 @@ static void td_state_take(td_state *s, slab_heap *h)
         }
     }
     s->digest = x;
-    s->hi = tu_hinfo(h);
 }
 
 static void td_state_free(td_state *s)

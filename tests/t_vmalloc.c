@@ -423,3 +423,200 @@ static void t_vmalloc_shrink_full(void)
         tu_region_free(&r);
     }
 }
+
+/* Freed runs of up to SLAB__RUN_MAX pages are parked for reuse (Bonwick's quantum caches):
+   the next run of the same length gets the same pages back, and the figures and the check
+   see parked pages as free pages. */
+static void t_vmalloc_runcache_reuse(void)
+{
+    tu_region r;
+    size_t ps = 4096, size = tu_exact_size(256, ps);
+    slab_heap *h;
+    slab_heapinfo h0, hi;
+    void *p, *q, *k;
+    REQUIRE(size != 0);
+    h = tu_heap(&r, size, 0, ps);
+    REQUIRE(h != NULL);
+    h0 = tu_hinfo(h);
+    p = slab_vmalloc(h, 5 * ps);
+    REQUIRE(p != NULL);
+    slab_vfree(h, p);
+    CHECK(h->nr_runs[5] == 1 && h->runs[5] != NULL && h->runs[5]->state == SLAB__PG_PARKED);
+    CHECK(slab_heap_check(h) == 0);
+    q = slab_vmalloc(h, 5 * ps - 100); /* the same length in pages: the parked run */
+    CHECK(q == p && h->nr_runs[5] == 0 && slab_ksize(h, q) == 5 * ps);
+    CHECK(slab_heap_check(h) == 0);
+    memset(q, 0x5c, 5 * ps);
+    slab_kvfree(h, q);
+    k = slab_kmalloc(h, 3 * ps); /* kmalloc's large runs share the lists */
+    CHECK(k != NULL && slab_ksize(h, k) == 3 * ps && slab_heap_check(h) == 0);
+    slab_kfree(h, k);
+    CHECK(h->nr_runs[3] == 1 && h->nr_runs[5] == 1 && slab_heap_check(h) == 0);
+    /* a run of another length does not take a parked one */
+    q = slab_vzalloc(h, 4 * ps);
+    CHECK(q != NULL && q != p && h->nr_runs[5] == 1 && tu_hinfo(h).large_pages == 4);
+    slab_vfree(h, q);
+    /* the figures give parked runs back first: a heap with nothing live is a fresh heap */
+    hi = tu_hinfo(h);
+    CHECK(tu_heapinfo_eq(&hi, &h0) && h->nr_runs[3] == 0 && h->nr_runs[5] == 0);
+    CHECK(tu_heap_ok(h, 0, size) && tu_quiet());
+    /* runs longer than SLAB__RUN_MAX pages are never parked */
+    p = slab_vmalloc(h, (SLAB__RUN_MAX + 1) * ps);
+    REQUIRE(p != NULL);
+    slab_vfree(h, p);
+    CHECK(h->zone.pages_free == h0.pages_free && slab_heap_check(h) == 0);
+    /* each length keeps at most SLAB__RUN_KEEP runs */
+    {
+        void *v[SLAB__RUN_KEEP + 2];
+        size_t i;
+        for (i = 0; i < SLAB__RUN_KEEP + 2; i++)
+            CHECK((v[i] = slab_vmalloc(h, 2 * ps)) != NULL);
+        for (i = 0; i < SLAB__RUN_KEEP + 2; i++) {
+            slab_vfree(h, v[i]);
+            CHECK(slab_heap_check(h) == 0);
+        }
+        CHECK(h->nr_runs[2] == SLAB__RUN_KEEP);
+        CHECK(slab_heap_shrink(h) == 2 * SLAB__RUN_KEEP && h->nr_runs[2] == 0);
+    }
+    hi = tu_hinfo(h);
+    CHECK(tu_heapinfo_eq(&hi, &h0) && tu_quiet());
+    slab_heap_destroy(h);
+    tu_region_free(&r);
+}
+
+/* A parked run is a freed block: freeing it again, asking its size or resizing it is refused
+   as a double free, reported, and changes nothing (the heap header and every descriptor stay
+   byte for byte as they were). */
+static void t_vmalloc_runcache_double_free(void)
+{
+    tu_region r;
+    size_t ps = 4096, size = tu_exact_size(128, ps), dlen;
+    slab_heap *h;
+    slab_heap *hcopy;
+    unsigned char *dcopy;
+    void *p, *live;
+    REQUIRE(size != 0);
+    h = tu_heap(&r, size, 0, ps);
+    REQUIRE(h != NULL);
+    live = slab_vmalloc(h, 2 * ps);
+    p = slab_vmalloc(h, 7 * ps);
+    REQUIRE(p != NULL && live != NULL);
+    slab_vfree(h, p);
+    REQUIRE(h->nr_runs[7] == 1);
+    dlen = h->zone.npages * sizeof(slab__page);
+    hcopy = (slab_heap *)malloc(sizeof *h);
+    dcopy = (unsigned char *)malloc(dlen);
+    REQUIRE(hcopy != NULL && dcopy != NULL);
+    memcpy(hcopy, h, sizeof *h);
+    memcpy(dcopy, h->zone.pages, dlen);
+    CHECK(tu_quiet());
+    slab_vfree(h, p);
+    CHECK(tu_rep(h, SLAB_ERR_DOUBLE_FREE));
+    slab_kvfree(h, p);
+    CHECK(tu_rep(h, SLAB_ERR_DOUBLE_FREE));
+    CHECK(slab_ksize(h, p) == 0);
+    CHECK(tu_rep(h, SLAB_ERR_DOUBLE_FREE));
+    CHECK(slab_kvrealloc(h, p, 9 * ps) == NULL);
+    CHECK(tu_rep(h, SLAB_ERR_DOUBLE_FREE));
+    CHECK(slab_krealloc(h, p, 3 * ps) == NULL);
+    CHECK(tu_rep(h, SLAB_ERR_DOUBLE_FREE));
+    slab_pages_free(h, p);
+    CHECK(tu_rep(h, SLAB_ERR_DOUBLE_FREE));
+    slab_vfree(h, (char *)p + ps); /* a page start inside its first block: freed pages */
+    CHECK(tu_rep(h, SLAB_ERR_DOUBLE_FREE));
+    slab_vfree(h, (char *)p + 5 * ps); /* inside a further block: not a block start */
+    CHECK(tu_rep(h, SLAB_ERR_INVALID_POINTER));
+#if !SLAB_THREADS // the call-site scratch of the next tracked call is per heap here
+    hcopy->call = h->call;
+#endif
+    CHECK(memcmp(hcopy, h, sizeof *h) == 0 && memcmp(dcopy, h->zone.pages, dlen) == 0);
+    CHECK(h->nr_runs[7] == 1 && slab_heap_check(h) == 0);
+    CHECK(slab_vmalloc(h, 7 * ps) == p); /* and it is still there for the next taker */
+    slab_vfree(h, p);
+    slab_vfree(h, live);
+    CHECK(tu_heap_ok(h, 0, size) && tu_quiet());
+    free(hcopy);
+    free(dcopy);
+    slab_heap_destroy(h);
+    tu_region_free(&r);
+}
+
+/* Parked runs never make a request fail: when the buddy heap has no block for a request, they
+   go back (merged) first. Every page of the heap in parked runs, then a block of the whole
+   heap, slab pages for a cache, and a run of another length all succeed without an OOM. */
+static void t_vmalloc_runcache_drain(void)
+{
+    tu_region r;
+    size_t ps = 4096, size = tu_exact_size(64, ps), i, n;
+    slab_heap *h;
+    slab_heapinfo h0;
+    void *v[64], *b;
+    int round;
+    REQUIRE(size != 0);
+    h = tu_heap(&r, size, 0, ps);
+    REQUIRE(h != NULL);
+    h0 = tu_hinfo(h);
+    for (round = 0; round < 3; round++) {
+        /* 1-page runs fill the heap; once half of it is free, each one freed is parked */
+        for (n = 0; n < 64 && (v[n] = slab_vmalloc(h, ps)) != NULL; n++)
+            ;
+        CHECK(n == 64 && tu_quiet());
+        for (i = 0; i < 64; i++)
+            slab_vfree(h, v[i]);
+        CHECK(slab_heap_check(h) == 0);
+        CHECK(h->nr_runs[1] > 0 && h->zone.pages_free < 64);
+        if (round == 0) { /* the whole heap as one block of pages */
+            b = slab_pages_alloc(h, 6);
+            CHECK(b != NULL && tu_quiet() && h->nr_runs[1] == 0);
+            CHECK(slab_heap_check(h) == 0);
+            slab_pages_free(h, b);
+        } else if (round == 1) { /* a run of all pages */
+            b = slab_vmalloc(h, 64 * ps);
+            CHECK(b != NULL && tu_quiet() && slab_heap_check(h) == 0);
+            slab_vfree(h, b);
+        } else { /* slab pages for a new cache */
+            b = slab_kmalloc(h, 1000);
+            CHECK(b != NULL && tu_quiet() && slab_heap_check(h) == 0);
+            CHECK(slab_heap_max_alloc(h) == 32 * ps && h->nr_runs[1] == 0);
+            slab_kfree(h, b);
+        }
+        CHECK(tu_hinfo(h).pages_free + tu_hinfo(h).slab_pages == 64 && tu_quiet());
+    }
+    CHECK(tu_hinfo(h).oom_count == h0.oom_count);
+    slab_heap_shrink(h);
+    CHECK(tu_heap_ok(h, 0, size) && tu_quiet());
+    slab_heap_destroy(h);
+    tu_region_free(&r);
+}
+
+/* With less than half the heap free, a freed run waits only where it costs no coalescing: its
+   length is not a power of two and the page after it is in use. */
+static void t_vmalloc_runcache_tight(void)
+{
+    tu_region r;
+    size_t ps = 4096, size = tu_exact_size(64, ps);
+    slab_heap *h;
+    void *fill, *a, *b, *c;
+    REQUIRE(size != 0);
+    h = tu_heap(&r, size, 0, ps);
+    REQUIRE(h != NULL);
+    fill = slab_vmalloc(h, 32 * ps); /* pages 0..31: the heap is tight from now on */
+    a = slab_vmalloc(h, 3 * ps);     /* 32..34, and 35 free */
+    b = slab_vmalloc(h, 4 * ps);     /* 36..39 */
+    c = slab_vmalloc(h, ps);         /* 35: the page after a is in use */
+    REQUIRE(fill != NULL && a != NULL && b != NULL && c != NULL);
+    CHECK((char *)c == (char *)a + 3 * ps && (char *)b == (char *)a + 4 * ps);
+    slab_vfree(h, a); /* 3 pages, c after it: parked */
+    CHECK(h->nr_runs[3] == 1 && slab_heap_check(h) == 0);
+    slab_vfree(h, b); /* a power of two: back to the buddy heap */
+    CHECK(h->nr_runs[4] == 0 && slab_heap_check(h) == 0);
+    slab_vfree(h, c); /* 1 page: a power of two too */
+    CHECK(h->nr_runs[1] == 0 && h->nr_runs[3] == 1 && slab_heap_check(h) == 0);
+    CHECK(slab_vmalloc(h, 3 * ps) == a);
+    slab_vfree(h, a); /* the page after it is free now: back to the buddy heap */
+    CHECK(h->nr_runs[3] == 0 && slab_heap_check(h) == 0);
+    slab_vfree(h, fill);
+    CHECK(tu_heap_ok(h, 0, size) && tu_quiet());
+    slab_heap_destroy(h);
+    tu_region_free(&r);
+}
