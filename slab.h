@@ -3583,7 +3583,6 @@ SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state,
     size_t page = (size_t)1 << h->page_shift, npages;
     slab__zone *z = NULL;
     slab__page *pg;
-    uint32_t i;
     char *p;
     // Half the address space or more, or a run past the largest order, can never be had.
     if (size > SIZE_MAX / 2 || (npages = (size + page - 1) >> h->page_shift) >
@@ -3604,7 +3603,7 @@ SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state,
                                    "no run of free pages large enough");
         if (!pg)
             return NULL;
-        i = slab__index(z, pg);
+        uint32_t i = slab__index(z, pg);
         // The tail's blocks grow toward the block's end, so each one's buddy (below it) holds
         // a page of the run: none can merge.
         slab__range_give(z, i + (uint32_t)npages, (size_t)i + ((size_t)1 << pg->order), 0);
