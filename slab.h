@@ -276,7 +276,8 @@ SLAB_API size_t slab_heap_region_size(size_t npages, size_t page_size);
 SLAB_API size_t slab_heap_max_alloc(slab_heap *heap);
 /// Releases every cache's empty slabs, then asks every shrinker to free what it can, then gives
 /// the freed large runs parked for reuse back to the page heap. Returns the pages the caches
-/// gave back plus the parked pages. Allocations do this by themselves before they fail.
+/// gave back (parked runs were free pages already). Allocations do this by themselves before
+/// they fail.
 SLAB_API size_t slab_heap_shrink(slab_heap *heap);
 /// Checks every invariant (I1..I10) of the heap and its caches in O(pages + objects). Returns 0
 /// when all hold, else the number of the first broken invariant (reported as CORRUPT, or for
@@ -4088,7 +4089,7 @@ SLAB_API size_t slab_heap_shrink(slab_heap *h)
         h->reclaiming = 0;
     }
     SLAB__LOCK(h->pages); // the parked runs, those the shrinkers freed too
-    pages += slab__runs_drain(h);
+    slab__runs_drain(h);
     SLAB__UNLOCK(h->pages);
     SLAB__UNLOCK(h->admin);
     return pages;
