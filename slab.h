@@ -679,6 +679,7 @@ enum {
     SLAB__PG_RUN,       // a further block of a large run
     SLAB__PG_PARKED     // first block of a freed large run waiting on the heap's runs list
 };
+SLAB__STATIC_ASSERT(SLAB__PG_PARKED < 16, "slab__block_kind's table has an entry per state");
 // A cache's slab lists, named after the fill of the slabs on them (I6).
 enum { SLAB__FULL, SLAB__PARTIAL, SLAB__EMPTY, SLAB__NLISTS };
 // Which blocks a free function accepts.
@@ -1713,8 +1714,8 @@ SLAB__PRIVATE slab__page *slab__take(slab_heap *h, unsigned order, slab__zone **
 
 // A block of 2^order pages for an allocation of size bytes (the caller holds the page lock):
 // fault injection first, then slab__take with reclaim. NULL, counted and reported with msg,
-// when there is none. inline: builds for
-// speed put no call on the vmalloc path; builds for size keep one copy.
+// when there is none. inline: builds for speed put no call on the vmalloc path; builds for
+// size keep one copy.
 SLAB__PRIVATE inline slab__page *slab__take_or_reclaim(slab_heap *h, unsigned order, size_t size,
                                                 slab__zone **zp, const char *msg)
 {
@@ -3745,7 +3746,7 @@ SLAB__PRIVATE SLAB__OUTLINE void *slab__kvmalloc(slab_heap *h, size_t size, int 
 {
     if (slab__heap_ok(h) && size > h->kmalloc_max)
         return slab__large(h, size, SLAB__PG_VLARGE, zero);
-    return zero ? slab__kmalloc_slow(h, size, 1) : slab_kmalloc(h, size);
+    return zero ? slab_kzalloc(h, size) : slab_kmalloc(h, size);
 }
 
 SLAB_API void *slab_kvmalloc(slab_heap *h, size_t size) { return slab__kvmalloc(h, size, 0); }
@@ -3764,9 +3765,9 @@ typedef struct slab__found {
 // 0 for any other page.
 SLAB__PRIVATE SLAB__INLINE unsigned slab__block_kind(const slab__page *pg)
 {
-    static const uint8_t kind[] = {0, 0, SLAB__OWN_PAGES, 0, 0, // by SLAB__PG_*, in order
-                                   SLAB__OWN_KLARGE, SLAB__OWN_VLARGE, 0};
-    return kind[pg->state & 7u]; // & 7: a corrupt state still names an entry
+    static const uint8_t kind[16] = {0, 0, SLAB__OWN_PAGES, 0, 0, // by SLAB__PG_*, in order
+                                     SLAB__OWN_KLARGE, SLAB__OWN_VLARGE, 0, 0}; // RUN, PARKED
+    return kind[pg->state & 15u]; // & 15: a corrupt state still names an entry
 }
 
 // Looks p up for a function that accepts the kinds in `accept`. Returns 0 with *f filled, or
