@@ -91,6 +91,14 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* The calling thread's CPU time in seconds: what the kernel counts it ran (T's on-CPU figure). */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static inline uint64_t ticks(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -406,6 +414,8 @@ typedef struct cell {
     trace *t;
     size_t pairs;      /* pairs of t timed: all, or a tenth for the debug build (its time) */
     double ns[MAXREP]; /* ns per pair (A, C, D) or per operation (B); T: Mops/s (higher: faster) */
+    double cpu[MAXREP]; /* T, private and control: Mops per on-CPU second, summed over threads */
+    double cpu_run;     /* T: the last run's, which run_section keeps with its ns */
     int n;
     int failed;
     int work, fixed, threads; /* T: W_PRIVATE or W_PC, 64 B objects or 8..512 B, threads */
@@ -499,7 +509,15 @@ typedef struct tjob {
     int ok;
     uint64_t sink; /* R_CPU: the result, so the loop is not optimised away */
     double t0, t1; /* when this thread left the start barrier and finished its last pair */
+    double c0, c1; /* its CPU time then */
 } tjob;
+
+/* The start and end of a thread's timed part: wall clock and the thread's CPU time. */
+static void t_mark(double *wall, double *cpu)
+{
+    *cpu = cpu_s();
+    *wall = now_s();
+}
 
 static void t_generate(uint64_t seed)
 {
@@ -578,7 +596,7 @@ static void t_private(tjob *j)
             *(uint32_t *)live[i] = (uint32_t)i;
     }
     pthread_barrier_wait(j->bar);
-    j->t0 = now_s();
+    t_mark(&j->t0, &j->c0);
     for (i = 0; ok && i < j->n; i++) {
         uint32_t s = slot[i];
         void *p;
@@ -590,7 +608,7 @@ static void t_private(tjob *j)
         else
             *(uint32_t *)p = (uint32_t)i;
     }
-    j->t1 = now_s();
+    t_mark(&j->t1, &j->c1);
     pthread_barrier_wait(j->bar);
     for (i = 0; i < T_LIVE; i++)
         if (live[i])
@@ -642,7 +660,7 @@ static void *t_main(void *arg)
         const uint32_t *slot = j->t->slot;
         uint64_t x = 0;
         pthread_barrier_wait(j->bar);
-        j->t0 = now_s();
+        t_mark(&j->t0, &j->c0);
         for (size_t i = 0; i < j->n; i++)
             for (int r = 0; r < 16; r++) { /* about as long as a pair of the allocators */
                 x += slot[i] * 0x9E3779B97F4A7C15ull;
@@ -650,11 +668,11 @@ static void *t_main(void *arg)
             }
         j->sink = x;
         j->ok = 1;
-        j->t1 = now_s();
+        t_mark(&j->t1, &j->c1);
         pthread_barrier_wait(j->bar);
     } else {
         pthread_barrier_wait(j->bar);
-        j->t0 = now_s();
+        t_mark(&j->t0, &j->c0);
         if (j->role == R_PRODUCER) {
             j->ok = t_produce(j, 0, j->n, &head, &seen);
         } else if (j->role == R_CONSUMER) {
@@ -667,7 +685,7 @@ static void *t_main(void *arg)
                 j->ok = t_produce(j, i, to, &head, &seen) & t_consume(j, i, to, &tail, &hseen);
             }
         }
-        j->t1 = now_s();
+        t_mark(&j->t1, &j->c1);
         pthread_barrier_wait(j->bar);
     }
     if (j->a->thread_done)
@@ -722,12 +740,16 @@ static double run_tcell(cell *c)
        from the first thread out of the start barrier to the last one's last operation. */
     t0 = INFINITY;
     t1 = 0;
+    c->cpu_run = 0;
     for (int k = 0; k < n; k++) {
         pthread_join(tid[k], NULL);
         ok &= job[k].ok;
         t0 = job[k].t0 < t0 ? job[k].t0 : t0;
         t1 = job[k].t1 > t1 ? job[k].t1 : t1;
+        c->cpu_run += (double)T_PAIRS / (job[k].c1 - job[k].c0) / 1e6;
     }
+    if (c->work == W_PC) /* two threads work on each object: no per-thread figure */
+        c->cpu_run = NAN;
     pthread_barrier_destroy(&bar);
     if (a->errors) {
         fprintf(stderr, "bench: %s: %lu error reports in section T\n", a->name, a->errors);
@@ -838,10 +860,12 @@ static void run_section(int first, const char *title)
             if (c->failed)
                 continue;
             v = run_cell(c);
-            if (v < 0)
+            if (v < 0) {
                 c->failed = 1;
-            else
+            } else {
+                c->cpu[c->n] = c->cpu_run;
                 c->ns[c->n++] = v;
+            }
         }
     fprintf(stderr, " %.1f s\n", now_s() - t0);
 }
@@ -856,6 +880,7 @@ static cell *find_cell(const char *sec, const char *key, int mode, size_t batch)
 }
 
 static double cell_med(const cell *c) { return c ? median(c->ns, c->n) : NAN; }
+static double cell_cpu_med(const cell *c) { return c ? median(c->cpu, c->n) : NAN; }
 
 /* ================================================================================================
    E: footprint */
@@ -1349,6 +1374,13 @@ static const cell *find_tcell(const char *key, int work, int fixed, int threads)
     return NULL;
 }
 
+/* On-CPU throughput at 2 threads over 1 (NAN when a cell is missing). */
+static double t_cpu_scaling(const char *key, int work, int fixed)
+{
+    return cell_cpu_med(find_tcell(key, work, fixed, 2)) /
+           cell_cpu_med(find_tcell(key, work, fixed, 1));
+}
+
 static const char *fmt_mops(char *buf, double v)
 {
     snprintf(buf, 32, v < 10 ? "%.2f" : v < 100 ? "%.1f" : "%.0f", v);
@@ -1357,17 +1389,19 @@ static const char *fmt_mops(char *buf, double v)
 
 static void print_threads(void)
 {
-    out("| workload | allocator | threads | Mops/s | min–max | × 1 thread | × glibc |\n");
-    out("|---|---|--:|--:|--:|--:|--:|\n");
+    out("| workload | allocator | threads | Mops/s | min–max | × 1 thread | on-CPU × 1 thread "
+        "| × glibc |\n");
+    out("|---|---|--:|--:|--:|--:|--:|--:|\n");
     for (int i = 0; i < ncells; i++) {
         const cell *c = &cells[i];
-        char b1[32], b2[32], b3[32], b4[32], b5[32], thr[16];
+        char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32], thr[16];
+        const cell *one;
         double med, mn, mx;
         if (strcmp(c->sec, "T"))
             continue;
         snprintf(thr, sizeof thr, "%d", t_used(c->work, c->threads));
         if (c->failed || !c->n) {
-            out("| %s | %s | %s | failed | | | |\n", t_workload(c), c->label, thr);
+            out("| %s | %s | %s | failed | | | | |\n", t_workload(c), c->label, thr);
             continue;
         }
         med = cell_med(c);
@@ -1376,10 +1410,12 @@ static void print_threads(void)
             mn = c->ns[k] < mn ? c->ns[k] : mn;
             mx = c->ns[k] > mx ? c->ns[k] : mx;
         }
-        out("| %s | %s | %s | **%s** | %s–%s | %s | %s |\n", t_workload(c), c->label, thr,
+        one = find_tcell(c->a->key, c->work, c->fixed, 1);
+        out("| %s | %s | %s | **%s** | %s–%s | %s | %s | %s |\n", t_workload(c), c->label, thr,
             fmt_mops(b1, med), fmt_mops(b2, mn), fmt_mops(b3, mx),
-            c->threads == 1 ? "1"
-                            : ratio(b4, med, cell_med(find_tcell(c->a->key, c->work, c->fixed, 1))),
+            c->threads == 1 ? "1" : ratio(b4, med, cell_med(one)),
+            c->work == W_PC ? "–" : c->threads == 1 ? "1"
+                                  : ratio(b6, cell_cpu_med(c), cell_cpu_med(one)),
             ratio(b5, med, cell_med(find_tcell("glibc", c->work, c->fixed, c->threads))));
         if (tsv) /* one chart panel per workload; its rows: allocator x threads */
             fprintf(tsv, "T-%s-%s\tT: %s, million pairs per second (longer is better)\t%s, %s "
@@ -2010,8 +2046,12 @@ int main(int argc, char **argv)
         out("Timed from the first thread out of a start barrier (which every thread reaches "
             "after its fill) to the last thread's last pair, the threads reading the clock "
             "themselves; fill, drain and thread exit are not timed. Pairs per second over all "
-            "threads, higher is better; × 1 thread: the scaling; × glibc: throughput over "
-            "glibc's at the same thread count. The control row runs each thread's trace "
+            "threads, higher is better; × 1 thread: the scaling; on-CPU × 1 thread: the same "
+            "scaling counted in each thread's own CPU time (pairs per second it ran, summed "
+            "over the threads), which leaves out the time the kernel ran other work on the "
+            "thread's core or the machine took the core away: how the allocator itself scales "
+            "(not for producer/consumer, whose threads share each object); × glibc: "
+            "throughput over glibc's at the same thread count. The control row runs each thread's trace "
             "through an arithmetic loop with no allocator and no shared data: its scaling is "
             "what the machine gave N threads during this run (less than N on a shared machine "
             "when other work was running).\n\n");
@@ -2033,10 +2073,16 @@ int main(int argc, char **argv)
         out("## Targets\n\n");
         print_targets();
         out("\n");
-        if (!isnan(c1) && !isnan(c2))
+        if (!isnan(c1) && !isnan(c2)) {
+            char b1[32], b2[32], b3[32];
             out("The machine's own scaling in this run (T's control row, no allocator, 2 threads "
-                "vs 1): %.2fx; the 2-thread targets need about 2x there to be judged.\n\n",
-                c2 / c1);
+                "vs 1): %.2fx; the 2-thread targets need about 2x there to be judged. On-CPU "
+                "scaling, 2 threads over 1 (private): slab.h cache %s, kmalloc %s, control "
+                "%s.\n\n",
+                c2 / c1, ratio(b1, t_cpu_scaling("slab-cache-thr", W_PRIVATE, 1), 1),
+                ratio(b2, t_cpu_scaling("slab-kmalloc-thr", W_PRIVATE, 0), 1),
+                ratio(b3, t_cpu_scaling("empty", W_CPU, 1), 1));
+        }
     }
     out("Run time: %.0f s.\n", now_s() - t_start);
     if (md)

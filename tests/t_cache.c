@@ -972,7 +972,7 @@ static void t_cache_many(void)
         CHECK(slab_cache_destroy(c[i]) == SLAB_ERR_OK);
     }
     CHECK(tu_hinfo(h).num_caches == TU_OWN_CACHES);
-    CHECK(tu_hinfo(h).slab_pages < 32);
+    CHECK(tu_hinfo(h).slab_pages - tu_mag_pages(h) < 32); /* magazines: their size is the build's */
     CHECK(tu_heap_ok(h, 0, size));
     CHECK(tu_quiet());
     slab_heap_destroy(h);
