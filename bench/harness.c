@@ -99,6 +99,20 @@ static double cpu_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Seconds the hypervisor has taken from this machine's CPUs, all of them together (the steal
+   column of /proc/stat); NAN where the kernel does not say. */
+static double steal_s(void)
+{
+    unsigned long long v[8];
+    FILE *f = fopen("/proc/stat", "r");
+    int got = f ? fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                         &v[3], &v[4], &v[5], &v[6], &v[7])
+                : 0;
+    if (f)
+        fclose(f);
+    return got == 8 ? (double)v[7] / (double)sysconf(_SC_CLK_TCK) : NAN;
+}
+
 static inline uint64_t ticks(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -416,6 +430,7 @@ typedef struct cell {
     double ns[MAXREP]; /* ns per pair (A, C, D) or per operation (B); T: Mops/s (higher: faster) */
     double cpu[MAXREP]; /* T, private and control: Mops per on-CPU second, summed over threads */
     double cpu_run;     /* T: the last run's, which run_section keeps with its ns */
+    double stolen, busy; /* T: steal time during the runs, and their wall time x threads */
     int n;
     int failed;
     int work, fixed, threads; /* T: W_PRIVATE or W_PC, 64 B objects or 8..512 B, threads */
@@ -482,6 +497,7 @@ enum { W_PRIVATE, W_PC, W_CPU };
 #define RING_SIZE 1024  /* objects in flight per producer/consumer pair; a power of two */
 #define PC_BATCH 64     /* one thread alone: objects produced, then consumed, per batch */
 
+static long ncpus = 1;           /* online, read at start */
 static size_t T_PAIRS = 4000000; /* per thread (private) or per producer (producer/consumer) */
 static int t_counts[16] = {1, 2}, n_counts = 2, t_max = 2; /* --threads */
 static trace *t_traces;   /* one per thread: T_LIVE live, 8..512 B; 64 B workloads use its slots */
@@ -705,7 +721,7 @@ static double run_tcell(cell *c)
     static tjob job[T_MAXTHREADS];
     pthread_barrier_t bar;
     bench_cfg cfg;
-    double t0, t1, ops;
+    double t0, t1, ops, w0, s0;
     memset(&cfg, 0, sizeof cfg);
     cfg.object_size = 64;
     cfg.max_live = (size_t)n * T_LIVE;
@@ -733,6 +749,8 @@ static double run_tcell(cell *c)
             j->q->head = j->q->tail = 0;
         }
     }
+    s0 = steal_s();
+    w0 = now_s();
     for (int k = 0; k < n; k++)
         if (pthread_create(&tid[k], NULL, t_main, &job[k]) != 0)
             die("pthread_create failed (thread %d of %d)", k + 1, n);
@@ -750,6 +768,8 @@ static double run_tcell(cell *c)
     }
     if (c->work == W_PC) /* two threads work on each object: no per-thread figure */
         c->cpu_run = NAN;
+    c->stolen += steal_s() - s0; /* fill and drain included: the whole run */
+    c->busy += (now_s() - w0) * (double)(n < ncpus ? n : ncpus); /* the CPUs it kept busy */
     pthread_barrier_destroy(&bar);
     if (a->errors) {
         fprintf(stderr, "bench: %s: %lu error reports in section T\n", a->name, a->errors);
@@ -1390,18 +1410,18 @@ static const char *fmt_mops(char *buf, double v)
 static void print_threads(void)
 {
     out("| workload | allocator | threads | Mops/s | min–max | × 1 thread | on-CPU × 1 thread "
-        "| × glibc |\n");
-    out("|---|---|--:|--:|--:|--:|--:|--:|\n");
+        "| × glibc | steal |\n");
+    out("|---|---|--:|--:|--:|--:|--:|--:|--:|\n");
     for (int i = 0; i < ncells; i++) {
         const cell *c = &cells[i];
-        char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32], thr[16];
+        char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32], b7[32], thr[16];
         const cell *one;
         double med, mn, mx;
         if (strcmp(c->sec, "T"))
             continue;
         snprintf(thr, sizeof thr, "%d", t_used(c->work, c->threads));
         if (c->failed || !c->n) {
-            out("| %s | %s | %s | failed | | | | |\n", t_workload(c), c->label, thr);
+            out("| %s | %s | %s | failed | | | | | |\n", t_workload(c), c->label, thr);
             continue;
         }
         med = cell_med(c);
@@ -1411,12 +1431,16 @@ static void print_threads(void)
             mx = c->ns[k] > mx ? c->ns[k] : mx;
         }
         one = find_tcell(c->a->key, c->work, c->fixed, 1);
-        out("| %s | %s | %s | **%s** | %s–%s | %s | %s | %s |\n", t_workload(c), c->label, thr,
+        if (isnan(c->stolen))
+            snprintf(b7, sizeof b7, "–");
+        else
+            snprintf(b7, sizeof b7, "%.0f%%", 100 * c->stolen / c->busy);
+        out("| %s | %s | %s | **%s** | %s–%s | %s | %s | %s | %s |\n", t_workload(c), c->label, thr,
             fmt_mops(b1, med), fmt_mops(b2, mn), fmt_mops(b3, mx),
             c->threads == 1 ? "1" : ratio(b4, med, cell_med(one)),
             c->work == W_PC ? "–" : c->threads == 1 ? "1"
                                   : ratio(b6, cell_cpu_med(c), cell_cpu_med(one)),
-            ratio(b5, med, cell_med(find_tcell("glibc", c->work, c->fixed, c->threads))));
+            ratio(b5, med, cell_med(find_tcell("glibc", c->work, c->fixed, c->threads))), b7);
         if (tsv) /* one chart panel per workload; its rows: allocator x threads */
             fprintf(tsv, "T-%s-%s\tT: %s, million pairs per second (longer is better)\t%s, %s "
                     "thread%s\t%s\t%.4f\t%.4f\t%.4f\n",
@@ -1774,6 +1798,7 @@ int main(int argc, char **argv)
     int quick = 0, mode_instr = 0;
     double t_start = now_s();
     ssize_t len;
+    ncpus = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
 
     /* jemalloc's libjemalloc.so.2 uses initial-exec TLS; dlopen needs static TLS room that
        glibc reserves only when asked: re-execute once with the tunable raised. */
@@ -1945,7 +1970,7 @@ int main(int argc, char **argv)
                 for (size_t i = 0; i < 4; i++)
                     for (int k = 0; k < n_counts; k++)
                         add_tcell(fixed ? k64[i] : kgen[i], w, fixed, t_counts[k]);
-        snprintf(title, sizeof title, "T (threads, %ld cores)", sysconf(_SC_NPROCESSORS_ONLN));
+        snprintf(title, sizeof title, "T (threads, %ld cores)", ncpus);
         run_section(first, title);
     }
     if (instr_tsv)
@@ -1959,7 +1984,6 @@ int main(int argc, char **argv)
     {
         char cpu[128] = "?", line[256];
         FILE *fp = fopen("/proc/cpuinfo", "r");
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         time_t now = time(NULL);
         char date[32];
         strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
@@ -1981,7 +2005,7 @@ int main(int argc, char **argv)
             "medians. Every allocator is called through the same function-pointer adapter "
             "(bench/bench.h); jemalloc and mimalloc are Debian's, loaded with dlopen so that "
             "the process's own malloc stays glibc's.\n\n",
-            quick ? " BENCH_QUICK=1" : "", date, cpu, ncpu, __VERSION__, BENCH_CFLAGS_STR,
+            quick ? " BENCH_QUICK=1" : "", date, cpu, ncpus, __VERSION__, BENCH_CFLAGS_STR,
             bench_slab_version(), commit, bench_sys_versions(), scale, reps);
         for (int i = 0; i < reg.n; i++)
             if (!reg.a[i]->available)
@@ -2028,13 +2052,12 @@ int main(int argc, char **argv)
         out("\n");
     }
     if (have_cells(1)) {
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         out("## T: threads (million free+alloc pairs per second)\n\n");
         out("This machine has **%ld cores**%s. N threads share one allocator (slab.h: one heap "
             "and, for 64 B, one cache, built with `-DSLAB_THREADS=1`). *private*: each thread "
             "keeps its own %s live objects and makes %s random free+alloc pairs on them (its "
             "own fixed-seed trace, generated before timing). ",
-            ncpu, t_max > ncpu ? ": with more threads than cores the figures show "
+            ncpus, t_max > ncpus ? ": with more threads than cores the figures show "
                                  "oversubscription, not scaling" : "",
             count(T_LIVE), count(T_PAIRS));
         out("*producer/consumer*: N/2 pairs of threads; the producer allocates %s objects and "
@@ -2054,7 +2077,10 @@ int main(int argc, char **argv)
             "throughput over glibc's at the same thread count. The control row runs each thread's trace "
             "through an arithmetic loop with no allocator and no shared data: its scaling is "
             "what the machine gave N threads during this run (less than N on a shared machine "
-            "when other work was running).\n\n");
+            "when other work was running). steal: the time the hypervisor took from the machine's "
+            "CPUs during the cell's runs (/proc/stat, fill and drain included), over the CPU "
+            "time the runs' threads could use; the wall clock counts it, the on-CPU figure "
+            "does not.\n\n");
         print_threads();
         out("\n");
     }
