@@ -84,20 +84,18 @@ static void big_free(void *p, size_t bytes)
         munmap(p, bytes ? bytes : 1);
 }
 
-static double now_s(void)
+/* Clock `id` in seconds. */
+static double clock_s(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static double now_s(void) { return clock_s(CLOCK_MONOTONIC); }
+
 /* The calling thread's CPU time in seconds: what the kernel counts it ran (T's on-CPU figure). */
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+static double cpu_s(void) { return clock_s(CLOCK_THREAD_CPUTIME_ID); }
 
 /* Seconds the hypervisor has taken from this machine's CPUs, all of them together (the steal
    column of /proc/stat); NAN where the kernel does not say. */
@@ -1798,7 +1796,8 @@ int main(int argc, char **argv)
     int quick = 0, mode_instr = 0;
     double t_start = now_s();
     ssize_t len;
-    ncpus = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+    ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+    ncpus = ncpus > 0 ? ncpus : 1;
 
     /* jemalloc's libjemalloc.so.2 uses initial-exec TLS; dlopen needs static TLS room that
        glibc reserves only when asked: re-execute once with the tunable raised. */
