@@ -8,6 +8,7 @@
 #   make bench-instr           instructions per operation under callgrind -> bench/results-instr.md
 #   make bench-profile         callgrind profile of slab.h's paths, annotated -> build/bench/profile/
 #   make bench-smoke           a tiny run of every cell (seconds): the harness builds and works
+#   make bench-layout          on-CPU 2-thread scaling of T's kmalloc work: one heap or one each
 #   BENCH_ARGS="--only slab-cache,glibc --sections A"   passed to the harness (bench/README.md)
 #   BENCH_ARGS="--sections T --threads 1,2,4,8"          section T (threads) with other counts
 
@@ -25,7 +26,7 @@ BENCH_COMMIT  = $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)$
                 git diff --quiet HEAD -- slab.h 2>/dev/null || echo ' + uncommitted slab.h changes')
 BENCH_TLS_ENV := BENCH_TLS_SET=1 GLIBC_TUNABLES=glibc.rtld.optional_static_tls=65536
 
-.PHONY: bench bench-instr bench-profile bench-smoke bench-build
+.PHONY: bench bench-instr bench-profile bench-smoke bench-build bench-layout
 .SECONDARY: $(foreach v,rel dbg hard thr,$(BB)/impl-$(v).o $(BB)/adapt-$(v).o)
 
 bench-build: $(BB)/bench $(BB)/same-code.txt
@@ -113,6 +114,13 @@ bench-profile: bench-build
 	    sed -n '/file:function/,/^-- Auto/p' $(BB)/profile/$$label.txt | \
 	        grep -E '^ *[0-9,]+ ' | grep -v 'below main\|libc_start\|harness.c:main\|0x0000' | head -12; \
 	done; echo "bench-profile: annotated sources in $(BB)/profile/"
+
+# What sharing one heap costs two threads: on-CPU scaling of section T's private kmalloc work
+# with one shared heap, one heap filled thread after thread, and a heap per thread.
+$(BB)/layout: bench/layout.c slab.h | $(BB)
+	$(BENCH_CC) $(BENCH_CFLAGS) $(WARN) -pthread -I. $< -o $@
+bench-layout: $(BB)/layout
+	$(BB)/layout $(BENCH_LAYOUT_ARGS)
 
 bench-smoke: bench-build
 	$(BENCH_RUN) --scale 0.002 --reps 1 --md $(BB)/results-smoke.md

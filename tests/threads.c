@@ -7,11 +7,13 @@
  * producer/consumer of a job system). Every object is filled with a pattern of its own and
  * checked, byte for byte, when it is freed. After the threads join: slab_heap_check, then
  * exact statistics (the objects each cache holds are those the threads left live), then
- * everything is freed and the caches shrink to no slab at all.
+ * everything is freed and the caches shrink to no slab at all. Last, in a fixed order, which
+ * full magazines of the depot a thread that allocates without freeing gets (depot_affinity).
  *
  * Built with SLAB_MAX_THREADS=4, so the 8-thread round also runs threads without magazines.
  * Prints "N passed, N failed" last.
  */
+#define _POSIX_C_SOURCE 200809L /* pthread barriers */
 #define SLAB_THREADS 1
 #ifndef SLAB_MAX_THREADS
 #define SLAB_MAX_THREADS 4
@@ -317,6 +319,77 @@ static void round_of(int nthreads)
     free(w);
 }
 
+/* The depot and who takes from it, in a fixed order (one thread runs at a time): thread A frees
+   more than its two magazines hold, so full magazines of A's objects wait in the depot. Thread
+   B then allocates without freeing. Its first allocations come from the slabs, not from A's
+   magazines: a thread that also frees would spread its working set over A's pages. Allocating
+   on, B shows itself a taker (a producer whose consumer frees) and gets A's magazines. */
+#define AFFINITY_OBJS 512
+static slab_cache *aff_cache;
+static void *aff_a[AFFINITY_OBJS];
+static size_t aff_first_from_a, aff_later_from_a;
+static pthread_barrier_t aff_turn;
+
+static int from_a(const void *p)
+{
+    for (size_t i = 0; i < AFFINITY_OBJS; i++)
+        if (aff_a[i] == p)
+            return 1;
+    return 0;
+}
+
+static void *affinity_a(void *unused)
+{
+    size_t i;
+    (void)unused;
+    for (i = 0; i < AFFINITY_OBJS; i++)
+        WCHECK((aff_a[i] = slab_cache_alloc(aff_cache)) != NULL);
+    for (i = 0; i < AFFINITY_OBJS; i++)
+        slab_cache_free(aff_cache, aff_a[i]);
+    pthread_barrier_wait(&aff_turn); /* B's turn; A keeps its thread number meanwhile */
+    pthread_barrier_wait(&aff_turn);
+    return NULL;
+}
+
+static void *affinity_b(void *unused)
+{
+    void *got[4 * AFFINITY_OBJS];
+    size_t i, n = 0;
+    (void)unused;
+    pthread_barrier_wait(&aff_turn);
+    for (i = 0; i < 4 * AFFINITY_OBJS; i++) {
+        WCHECK((got[n] = slab_cache_alloc(aff_cache)) != NULL);
+        if (!got[n])
+            break;
+        if (from_a(got[n]))
+            *(n < 100 ? &aff_first_from_a : &aff_later_from_a) += 1;
+        n++;
+    }
+    for (i = 0; i < n; i++)
+        slab_cache_free(aff_cache, got[i]);
+    slab_thread_flush();
+    pthread_barrier_wait(&aff_turn);
+    return NULL;
+}
+
+static void depot_affinity(void)
+{
+    pthread_t a, b;
+    aff_cache = slab_cache_create(heap, "affinity", 64, 0, 0, NULL, NULL);
+    CHECK(aff_cache != NULL);
+    if (!aff_cache)
+        return;
+    pthread_barrier_init(&aff_turn, NULL, 2);
+    CHECK(pthread_create(&a, NULL, affinity_a, NULL) == 0);
+    CHECK(pthread_create(&b, NULL, affinity_b, NULL) == 0);
+    CHECK(pthread_join(a, NULL) == 0 && pthread_join(b, NULL) == 0);
+    pthread_barrier_destroy(&aff_turn);
+    CHECK(aff_first_from_a == 0);
+    CHECK(aff_later_from_a > 0);
+    CHECK(slab_heap_check(heap) == 0);
+    CHECK(slab_cache_destroy(aff_cache) == SLAB_ERR_OK);
+}
+
 int main(void)
 {
     size_t size = (size_t)64 << 20;
@@ -335,6 +408,7 @@ int main(void)
     round_of(2);
     round_of(4);
     round_of(8);
+    depot_affinity();
     CHECK(corrupt == 0);
     CHECK(errors_seen == 0);
     for (ci = 0; ci < NCACHES; ci++)

@@ -1,0 +1,243 @@
+/* bench/layout.c - what sharing one heap costs two threads (make bench-layout).
+
+   Section T's private 8..512 B workload on slab.h's kmalloc (SLAB_THREADS=1): each thread keeps
+   10,000 live objects and makes random free+alloc pairs on them from its own fixed-seed trace.
+   Three layouts of the same work:
+     shared  one heap; the threads fill their live sets at the same time (as section T does)
+     serial  one heap; the second thread fills after the first
+     own     a heap per thread
+   Each thread's throughput is counted in its own CPU time (CLOCK_THREAD_CPUTIME_ID), which
+   leaves out the time the machine ran something else on its core; a figure for N threads is
+   the sum over them. Rounds interleave the layouts and thread counts; medians are printed, and
+   the scaling is the median of each round's 2-thread over 1-thread ratio. After the 2-thread
+   runs: the pages holding each thread's live objects, and how many hold both threads'. */
+#define _GNU_SOURCE
+#define SLAB_IMPLEMENTATION
+#define SLAB_THREADS 1
+#include "slab.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#define LIVE 10000
+#define REGION ((size_t)64 << 20)
+#define MAXROUNDS 64
+
+enum { SHARED, SERIAL, OWN, NLAYOUTS };
+static const char *layout_name[NLAYOUTS] = {"shared", "serial", "own"};
+
+typedef struct job {
+    slab_heap *heap;
+    const uint32_t *slot, *size; /* the trace: slot[i] is freed, then size[i] allocated */
+    void **live;
+    size_t pairs;
+    int k, serial, ok;
+    double cpu;       /* seconds of CPU time the pairs took */
+    uintptr_t *pages; /* the page of each live object after the pairs */
+} job;
+
+static pthread_barrier_t start, done;
+static int filled; /* serial layout: threads that finished their fill */
+
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void *worker(void *arg)
+{
+    job *j = (job *)arg;
+    slab_heap *h = j->heap;
+    const uint32_t *slot = j->slot, *size = j->size;
+    void **live = j->live;
+    size_t i, n = j->pairs;
+    int ok = 1;
+    double c0;
+    while (j->serial && __atomic_load_n(&filled, __ATOMIC_ACQUIRE) < j->k)
+        sched_yield();
+    for (i = 0; i < LIVE; i++) /* the trace's last sizes: the set it starts from */
+        if (!(live[i] = slab_kmalloc(h, size[n - 1 - i])))
+            ok = 0;
+    __atomic_add_fetch(&filled, 1, __ATOMIC_RELEASE);
+    pthread_barrier_wait(&start);
+    c0 = cpu_now();
+    for (i = 0; ok && i < n; i++) {
+        uint32_t s = slot[i];
+        void *p;
+        slab_kfree(h, live[s]);
+        live[s] = p = slab_kmalloc(h, size[i]);
+        if (p)
+            *(uint32_t *)p = (uint32_t)i;
+        else
+            ok = 0;
+    }
+    j->cpu = cpu_now() - c0;
+    pthread_barrier_wait(&done);
+    for (i = 0; i < LIVE; i++) {
+        j->pages[i] = (uintptr_t)live[i] >> 12;
+        slab_kfree(h, live[i]);
+    }
+    slab_thread_flush();
+    j->ok = ok;
+    return NULL;
+}
+
+static int cmp_uptr(const void *a, const void *b)
+{
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts p[0..n) and drops repeats; returns the count left. */
+static size_t uniq(uintptr_t *p, size_t n)
+{
+    size_t m = 0;
+    qsort(p, n, sizeof *p, cmp_uptr);
+    for (size_t i = 0; i < n; i++)
+        if (!m || p[i] != p[m - 1])
+            p[m++] = p[i];
+    return m;
+}
+
+static size_t common(const uintptr_t *a, size_t na, const uintptr_t *b, size_t nb)
+{
+    size_t i = 0, k = 0, n = 0;
+    while (i < na && k < nb)
+        if (a[i] == b[k])
+            n++, i++, k++;
+        else if (a[i] < b[k])
+            i++;
+        else
+            k++;
+    return n;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void *regions[2];
+static uint32_t *slots[2], *sizes[2];
+static void **lives[2];
+static uintptr_t *pagebuf[2];
+
+/* One run: n threads (1 or 2) in layout L. Returns million pairs per CPU-second summed over the
+   threads (-1: an allocation failed); *pages and *shared get the layout figures for n = 2. */
+static double run(int L, int n, size_t pairs, double *pages, double *shared)
+{
+    slab_heap *heaps[2];
+    job jobs[2];
+    pthread_t tid[2];
+    double mops = 0;
+    int ok = 1;
+    for (int k = 0; k < n; k++)
+        heaps[k] = k && L != OWN ? heaps[0] : slab_heap_init(regions[k], REGION, NULL);
+    if (!heaps[0] || !heaps[n - 1]) {
+        fprintf(stderr, "layout: slab_heap_init failed\n");
+        exit(1);
+    }
+    filled = 0;
+    pthread_barrier_init(&start, NULL, (unsigned)n);
+    pthread_barrier_init(&done, NULL, (unsigned)n);
+    for (int k = 0; k < n; k++) {
+        jobs[k] = (job){heaps[k], slots[k], sizes[k], lives[k], pairs, k, L == SERIAL, 1, 0,
+                        pagebuf[k]};
+        if (pthread_create(&tid[k], NULL, worker, &jobs[k]) != 0) {
+            fprintf(stderr, "layout: pthread_create failed\n");
+            exit(1);
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        pthread_join(tid[k], NULL);
+        ok &= jobs[k].ok;
+        mops += (double)pairs / jobs[k].cpu / 1e6;
+    }
+    pthread_barrier_destroy(&start);
+    pthread_barrier_destroy(&done);
+    for (int k = 0; k < n; k++)
+        if (!k || L == OWN)
+            slab_heap_destroy(heaps[k]);
+    if (n == 2) {
+        size_t a = uniq(pagebuf[0], LIVE), b = uniq(pagebuf[1], LIVE);
+        *pages = (double)(a + b) / 2;
+        *shared = (double)common(pagebuf[0], a, pagebuf[1], b);
+    }
+    return ok ? mops : -1;
+}
+
+int main(int argc, char **argv)
+{
+    int rounds = 12;
+    size_t pairs = 4000000;
+    double one[NLAYOUTS][MAXROUNDS], two[NLAYOUTS][MAXROUNDS], ratio[NLAYOUTS][MAXROUNDS];
+    double pages[NLAYOUTS][MAXROUNDS], shared[NLAYOUTS][MAXROUNDS];
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
+            rounds = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--pairs") && i + 1 < argc)
+            pairs = (size_t)atol(argv[++i]);
+        else {
+            fprintf(stderr, "usage: layout [--rounds N (1..%d, default 12)] "
+                            "[--pairs N (per thread, default 4000000)]\n", MAXROUNDS);
+            return 2;
+        }
+    }
+    if (rounds < 1 || rounds > MAXROUNDS || pairs < LIVE) {
+        fprintf(stderr, "layout: --rounds 1..%d, --pairs at least %d\n", MAXROUNDS, LIVE);
+        return 2;
+    }
+    for (int k = 0; k < 2; k++) {
+        uint64_t r = (uint64_t)k * 77 + 1;
+        regions[k] = mmap(NULL, REGION, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        slots[k] = malloc(pairs * sizeof *slots[k]);
+        sizes[k] = malloc(pairs * sizeof *sizes[k]);
+        lives[k] = malloc(LIVE * sizeof *lives[k]);
+        pagebuf[k] = malloc(LIVE * sizeof *pagebuf[k]);
+        if (regions[k] == MAP_FAILED || !slots[k] || !sizes[k] || !lives[k] || !pagebuf[k]) {
+            fprintf(stderr, "layout: out of memory\n");
+            return 1;
+        }
+        for (size_t i = 0; i < pairs; i++) { /* PCG-style LCG, high bits */
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            slots[k][i] = (uint32_t)((r >> 33) % LIVE);
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            sizes[k][i] = 8 + (uint32_t)((r >> 33) % 505);
+        }
+    }
+    fprintf(stderr, "layout: %d rounds x 3 layouts x (1 + 2 threads), %zu pairs a thread ...\n",
+            rounds, pairs);
+    for (int r = 0; r < rounds; r++)
+        for (int L = 0; L < NLAYOUTS; L++) {
+            one[L][r] = run(L, 1, pairs, NULL, NULL);
+            two[L][r] = run(L, 2, pairs, &pages[L][r], &shared[L][r]);
+            if (one[L][r] < 0 || two[L][r] < 0) {
+                fprintf(stderr, "layout: an allocation failed\n");
+                return 1;
+            }
+            ratio[L][r] = two[L][r] / one[L][r];
+        }
+    printf("| layout | 1 thread, on-CPU Mops/s | 2 threads | scaling (on-CPU) | pages a thread "
+           "| pages with both threads' objects |\n|---|--:|--:|--:|--:|--:|\n");
+    for (int L = 0; L < NLAYOUTS; L++)
+        printf("| %s | %.1f | %.1f | %.2f | %.0f | %.0f |\n", layout_name[L],
+               median(one[L], rounds), median(two[L], rounds), median(ratio[L], rounds),
+               median(pages[L], rounds), median(shared[L], rounds));
+    return 0;
+}
