@@ -141,7 +141,7 @@ static uintptr_t *pagebuf[2];
    threads (-1: an allocation failed); *pages and *shared get the layout figures for n = 2. */
 static double run(int L, int n, size_t pairs, double *pages, double *shared)
 {
-    slab_heap *heaps[2];
+    slab_heap *heaps[2] = {NULL, NULL};
     job jobs[2];
     pthread_t tid[2];
     double mops = 0;
