@@ -703,7 +703,7 @@ enum { SLAB__OWN_PAGES = 1, SLAB__OWN_KSLAB = 2, SLAB__OWN_KLARGE = 4, SLAB__OWN
 #define SLAB__DESC_BYTES (sizeof(void *) > 4 ? 64u : 32u)
 #define SLAB__DESC_ALIGN SLAB__DESC_BYTES
 #else
-#define SLAB__DESC_ALIGN 1u // the header's size keeps descriptors aligned for their fields
+#define SLAB__DESC_ALIGN 1u // right after the header, whose size keeps them aligned
 #endif
 
 // One per page, in an array at the start of its region: all page state lives here, so free
@@ -1513,16 +1513,19 @@ SLAB__PRIVATE size_t slab__fit_pages(uintptr_t desc0, uintptr_t hi, size_t page_
 SLAB__PRIVATE size_t slab__layout(uintptr_t lo, uintptr_t hi, size_t hdr_size, size_t page_size,
                                   uintptr_t *hdr, uintptr_t *desc0)
 {
-    uintptr_t end;
-    size_t pad;
     *hdr = lo + ((16u - (lo & 15u)) & 15u);
     if (*hdr > hi || hi - *hdr < hdr_size)
         return 0;
-    end = *hdr + hdr_size;
-    pad = (SLAB__DESC_ALIGN - (size_t)(end & (SLAB__DESC_ALIGN - 1))) & (SLAB__DESC_ALIGN - 1);
-    if (hi - end < pad)
-        return 0;
-    *desc0 = end + pad;
+    *desc0 = *hdr + hdr_size;
+#if SLAB_THREADS
+    {
+        size_t pad = (SLAB__DESC_ALIGN - (size_t)(*desc0 & (SLAB__DESC_ALIGN - 1))) &
+                     (SLAB__DESC_ALIGN - 1);
+        if (hi - *desc0 < pad)
+            return 0;
+        *desc0 += pad;
+    }
+#endif
     return slab__fit_pages(*desc0, hi, page_size);
 }
 

@@ -9,6 +9,7 @@
 #   make bench-profile         callgrind profile of slab.h's paths, annotated -> build/bench/profile/
 #   make bench-smoke           a tiny run of every cell (seconds): the harness builds and works
 #   make bench-layout          on-CPU 2-thread scaling of T's kmalloc work: one heap or one each
+#   make bench-cachemodel      the same work's L1/L2 misses per pair in a model of two cores
 #   BENCH_ARGS="--only slab-cache,glibc --sections A"   passed to the harness (bench/README.md)
 #   BENCH_ARGS="--sections T --threads 1,2,4,8"          section T (threads) with other counts
 
@@ -26,7 +27,7 @@ BENCH_COMMIT  = $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)$
                 git diff --quiet HEAD -- slab.h 2>/dev/null || echo ' + uncommitted slab.h changes')
 BENCH_TLS_ENV := BENCH_TLS_SET=1 GLIBC_TUNABLES=glibc.rtld.optional_static_tls=65536
 
-.PHONY: bench bench-instr bench-profile bench-smoke bench-build bench-layout
+.PHONY: bench bench-instr bench-profile bench-smoke bench-build bench-layout bench-cachemodel
 .SECONDARY: $(foreach v,rel dbg hard thr,$(BB)/impl-$(v).o $(BB)/adapt-$(v).o)
 
 bench-build: $(BB)/bench $(BB)/same-code.txt
@@ -121,6 +122,18 @@ $(BB)/layout: bench/layout.c slab.h | $(BB)
 	$(BENCH_CC) $(BENCH_CFLAGS) $(WARN) -pthread -I. $< -o $@
 bench-layout: $(BB)/layout
 	$(BB)/layout $(BENCH_LAYOUT_ARGS)
+
+# The same work with every load and store of layout.c (slab.h included) fed to a model of each
+# thread's L1 and L2 (bench/cachemodel.c): misses per pair by kind of memory, no timing. gcc's
+# kernel-address instrumentation with calls gives the accesses; the model is its runtime.
+MODEL_FLAGS := -fsanitize=kernel-address --param asan-instrumentation-with-call-threshold=0 \
+               --param asan-stack=0 --param asan-globals=0 -DLAYOUT_MODEL
+$(BB)/layout-model: bench/layout.c bench/cachemodel.c bench/cachemodel.h slab.h | $(BB)
+	$(GCC) $(BENCH_CFLAGS) $(WARN) $(MODEL_FLAGS) -pthread -I. -c $< -o $(BB)/layout-model.o
+	$(GCC) $(BENCH_CFLAGS) $(WARN) -c bench/cachemodel.c -o $(BB)/cachemodel.o
+	$(GCC) -pthread $(BB)/layout-model.o $(BB)/cachemodel.o -o $@
+bench-cachemodel: $(BB)/layout-model
+	$(BB)/layout-model --rounds 1 --pairs 1000000 $(BENCH_LAYOUT_ARGS)
 
 bench-smoke: bench-build
 	$(BENCH_RUN) --scale 0.002 --reps 1 --md $(BB)/results-smoke.md

@@ -15,6 +15,11 @@
    seconds, which moves a 1-thread run against a 2-thread one). After the 2-thread runs: the
    pages holding each thread's live objects, and how many hold both threads'. */
 #define _GNU_SOURCE
+#ifdef LAYOUT_MODEL
+/* make bench-cachemodel: bench/cachemodel.c stands in for the sanitizer runtime, and slab.h must
+   not take the paths it keeps for AddressSanitizer. */
+#undef __SANITIZE_ADDRESS__
+#endif
 #define SLAB_IMPLEMENTATION
 #define SLAB_THREADS 1
 #include "slab.h"
@@ -45,6 +50,44 @@ typedef struct job {
     uintptr_t *pages; /* the page of each live object after the pairs */
 } job;
 
+#ifdef LAYOUT_MODEL
+/* bench/cachemodel.c: each worker's caches, misses counted while it measures. */
+#include "cachemodel.h"
+
+enum { K_OTHER, K_HEADER, K_DESCRIPTORS, K_CACHES, K_MAGAZINES, K_SLOTS, K_OBJECTS, NKINDS };
+static const char *const kind_names[NKINDS] = {
+    "not in a heap", "heap header", "descriptors", "cache structs", "magazines",
+    "per-thread slots", "objects"};
+static slab_heap *model_heaps[2];
+
+/* What the heaps hold at a (the model asks on each miss, so this is not instrumented). */
+__attribute__((no_sanitize("kernel-address"))) static int kind_of(uintptr_t a)
+{
+    for (int k = 0; k < 2; k++) {
+        const slab_heap *h = model_heaps[k];
+        const slab__page *pg;
+        if (!h || a < h->zone.region_lo || a >= h->zone.region_hi)
+            continue;
+        if (a < (uintptr_t)h->zone.pages)
+            return K_HEADER;
+        if (a < (uintptr_t)h->zone.base)
+            return K_DESCRIPTORS;
+        pg = &h->zone.pages[h->zone.pages[(a - (uintptr_t)h->zone.base) >> h->page_shift].head];
+        return pg->cache == &h->cache_cache ? K_CACHES
+               : pg->cache == &h->mag_cache ? K_MAGAZINES
+               : pg->cache == &h->cpu_cache ? K_SLOTS
+               : pg->cache                  ? K_OBJECTS
+                                            : K_OTHER;
+    }
+    return K_OTHER;
+}
+#else
+#define model_thread(id) ((void)0)
+#define model_measure(on) ((void)0)
+#define model_reset() ((void)0)
+#define model_report(layout, threads, pairs) ((void)0)
+#endif
+
 static pthread_barrier_t start, done;
 static int filled; /* serial layout: threads that finished their fill */
 
@@ -64,6 +107,7 @@ static void *worker(void *arg)
     size_t i, n = j->pairs;
     int ok = 1;
     double c0;
+    model_thread(j->k);
     while (j->serial && __atomic_load_n(&filled, __ATOMIC_ACQUIRE) < j->k)
         sched_yield();
     for (i = 0; i < LIVE; i++) /* the trace's last sizes: the set it starts from */
@@ -72,6 +116,7 @@ static void *worker(void *arg)
     __atomic_add_fetch(&filled, 1, __ATOMIC_RELEASE);
     pthread_barrier_wait(&start);
     c0 = cpu_now();
+    model_measure(1);
     for (i = 0; ok && i < n; i++) {
         uint32_t s = slot[i];
         void *p;
@@ -82,6 +127,7 @@ static void *worker(void *arg)
         else
             ok = 0;
     }
+    model_measure(0);
     j->cpu = cpu_now() - c0;
     pthread_barrier_wait(&done);
     for (i = 0; i < LIVE; i++) {
@@ -158,6 +204,11 @@ static double run(int L, int n, size_t pairs, double *pages, double *shared)
         fprintf(stderr, "layout: slab_heap_init failed\n");
         exit(1);
     }
+#ifdef LAYOUT_MODEL
+    model_heaps[0] = heaps[0];
+    model_heaps[1] = heaps[1];
+#endif
+    model_reset();
     filled = 0;
     pthread_barrier_init(&start, NULL, (unsigned)n);
     pthread_barrier_init(&done, NULL, (unsigned)n);
@@ -174,6 +225,7 @@ static double run(int L, int n, size_t pairs, double *pages, double *shared)
         ok &= jobs[k].ok;
         mops += (double)pairs / jobs[k].cpu / 1e6;
     }
+    model_report(layout_name[L], n, pairs);
     pthread_barrier_destroy(&start);
     pthread_barrier_destroy(&done);
     for (int k = 0; k < n; k++)
@@ -229,6 +281,10 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "layout: %d rounds x 3 layouts x (1 + 2 threads), %zu pairs a thread ...\n",
             rounds, pairs);
+#ifdef LAYOUT_MODEL
+    model_kinds(kind_of, kind_names, NKINDS);
+    model_header(); /* the model's rows, per pair; its time is not the program's */
+#endif
     for (int r = 0; r < rounds; r++)
         for (int L = 0; L < NLAYOUTS; L++) {
             one[L][r] = run(L, 1, pairs, NULL, NULL);
@@ -239,6 +295,9 @@ int main(int argc, char **argv)
             }
             ratio[L][r] = two[L][r] / one[L][r];
         }
+#ifdef LAYOUT_MODEL
+    return 0;
+#endif
     printf("| layout | 1 thread, on-CPU Mops/s | 2 threads | scaling (on-CPU) | 2 threads "
            "against a heap each | pages a thread | pages with both threads' objects |\n"
            "|---|--:|--:|--:|--:|--:|--:|\n");
