@@ -53,8 +53,9 @@
    I4  free blocks are exactly the blocks on free_head[order]; no two free buddies coexist
    I5  a slab's inuse equals its objects minus its free-list length; the free list holds only
        object starts of that slab, each once
-   I6  each slab is on exactly one list of its cache (or is the cache's active slab), and the
-       list matches its fill: full, partial or empty
+   I6  each slab is on exactly one list of its cache, or is an active slab (the cache's, or
+       with SLAB_THREADS a thread's) and on none; the list matches its fill: full, partial or
+       empty
    I7  a cache's active_objs plus its magazine's objects is the sum of its slabs' inuse; its
        nr_slabs counts its slabs; the magazine holds distinct objects of the cache
    I8  a large run is its first block (KLARGE/VLARGE/PARKED, holding the run's length) and RUN
@@ -718,8 +719,9 @@ typedef struct slab__page {
     uint32_t colour;         // slab heads: byte offset of the first object (cache colouring)
     uint8_t order;           // heads: the block has 2^order pages
     uint8_t state;           // SLAB__PG_*
+    uint8_t active;          // slab heads: an active slab, the cache's or a thread's (I6)
 #if SLAB_THREADS
-    char pad[SLAB__DESC_BYTES - 4 * sizeof(void *) - 3 * sizeof(uint32_t) - 2];
+    char pad[SLAB__DESC_BYTES - 4 * sizeof(void *) - 3 * sizeof(uint32_t) - 3];
 #endif
 } slab__page;
 #if SLAB_THREADS
@@ -785,15 +787,18 @@ typedef struct slab__lock {
     unsigned depth;
 } slab__lock;
 
-// A thread's two magazines in front of one cache (Bonwick's loaded and previous): only that
-// thread touches them, except at its exit and when the cache is destroyed.
+// A thread's two magazines in front of one cache (Bonwick's loaded and previous), and the slab
+// it fills them from (as SLUB's per-CPU slab: two threads that fill at once take their objects
+// from different slabs, not turns in one). Only that thread touches them, except at its exit,
+// when the cache is destroyed, and (the slab, under the cache's lock) for figures and checks.
 // A cache line each: a thread's swaps must not evict the slots other threads' fast paths read.
 typedef struct slab__cpu {
     slab__mag *loaded;
     slab__mag *prev;
-    unsigned gen;     // the cache's drain_gen when this thread last drained on request
-    unsigned refills; // magazines filled since this thread last gave the depot a full one
-    char pad[SLAB__CACHELINE - 2 * sizeof(void *) - 2 * sizeof(unsigned)];
+    slab__page *active; // the slab this thread's magazines fill from (I6), under c's lock
+    unsigned gen;       // the cache's drain_gen when this thread last drained on request
+    unsigned refills;   // magazines filled since this thread last gave the depot a full one
+    char pad[SLAB__CACHELINE - 3 * sizeof(void *) - 2 * sizeof(unsigned)];
 } slab__cpu;
 #endif
 
@@ -815,7 +820,7 @@ struct slab_cache {
     slab__mag mag;
 #endif
     // Cold: creation, slow paths and figures.
-    slab__page *active;   // the slab allocations come from; on no list (I6)
+    slab__page *active;   // the slab allocations without a thread's slab come from (I6)
     size_t inuse_objs;    // the sum of the slabs' inuse: allocated or in a magazine (I7)
     size_t stride;        // bytes per object slot
     size_t link_off;      // where a free slot keeps its free-list link
@@ -2097,6 +2102,7 @@ SLAB__PRIVATE slab__page *slab__slab_new(slab_cache *c)
     }
     i = slab__index(z, pg);
     pg->state = SLAB__PG_SLAB;
+    pg->active = 0;
     pg->cache = c;
     SLAB__STORE(pg->inuse, 0);
     pg->colour = (uint32_t)(c->colour_next * c->colour_unit + c->first);
@@ -2136,24 +2142,32 @@ SLAB__PRIVATE void slab__slab_release(slab_cache *c, slab__page *pg)
     SLAB__UNLOCK(c->heap->pages);
 }
 
-// Makes the active slab one with a free object: the old active slab is parked on its list,
-// then a partial, an empty or a new slab takes its place. Returns 0, or -1 for want of pages
-// (the callers reclaim, with the cache's lock let go, and try once more).
-SLAB__PRIVATE int slab__refill(slab_cache *c)
+// Puts the active slab *active back on its list, if there is one (I6).
+SLAB__PRIVATE void slab__active_put(slab_cache *c, slab__page **active)
+{
+    if (*active) {
+        (*active)->active = 0;
+        slab__slab_list_add(c, *active, slab__fill_list(c, (*active)->inuse));
+        *active = NULL;
+    }
+}
+
+// Makes *active (the cache's active slab or a thread's) one with a free object: the old one
+// is parked on its list, then a partial, an empty or a new slab takes its place. Returns it, or
+// NULL for want of pages (the callers reclaim, with the cache's lock let go, and try again).
+SLAB__PRIVATE slab__page *slab__refill(slab_cache *c, slab__page **active)
 {
     slab__page *pg;
     // The old active slab, or one that an allocation from inside a shrinker made active while
     // reclaim ran, goes to its list first.
-    if (c->active) {
-        slab__slab_list_add(c, c->active, slab__fill_list(c, c->active->inuse));
-        c->active = NULL;
-    }
+    slab__active_put(c, active);
     if ((pg = c->lists[SLAB__PARTIAL] ? c->lists[SLAB__PARTIAL] : c->lists[SLAB__EMPTY]))
         slab__slab_list_del(c, pg, slab__fill_list(c, pg->inuse));
     else if ((pg = slab__slab_new(c)) == NULL)
-        return -1;
-    c->active = pg;
-    return 0;
+        return NULL;
+    pg->active = 1;
+    *active = pg;
+    return pg;
 }
 
 // Pops the first free object of slab pg, which has one.
@@ -2185,9 +2199,10 @@ SLAB__PRIVATE SLAB__OUTLINE size_t slab__take_run(slab_cache *c, slab__page *pg,
 // An object of c from its slabs, the active slab refilled if need be; NULL for want of pages.
 SLAB__PRIVATE void *slab__slab_alloc(slab_cache *c)
 {
-    if ((!c->active || !c->active->freelist) && slab__refill(c) != 0)
+    slab__page *pg = c->active;
+    if ((!pg || !pg->freelist) && (pg = slab__refill(c, &c->active)) == NULL)
         return NULL;
-    return slab__pop(c, c->active);
+    return slab__pop(c, pg);
 }
 
 // Frees took pg (not active) from list `from` to list `to` (full, partial, empty): move it,
@@ -2334,7 +2349,7 @@ SLAB__PRIVATE size_t slab__push_many(slab_cache *c, void *const *objs, size_t n,
         pushed += k;
         from = slab__fill_list(c, was);
         to = slab__fill_list(c, pg->inuse);
-        if (pg != c->active && from != to)
+        if (!pg->active && from != to)
             slab__relist(c, pg, from, to);
     }
     return pushed;
@@ -2353,16 +2368,16 @@ SLAB__PRIVATE void slab__mag_flush(slab_cache *c, slab__mag *m, uint32_t n)
 }
 
 // Fills the empty magazine m with up to half its room of objects from the slabs, making the
-// active slab a new one only when it has none. Returns how many it got (0: no pages).
-SLAB__PRIVATE uint32_t slab__mag_fill(slab_cache *c, slab__mag *m)
+// active slab (*active: the cache's or the thread's) a new one only when it has none. Returns
+// how many it got (0: no pages).
+SLAB__PRIVATE uint32_t slab__mag_fill(slab_cache *c, slab__mag *m, slab__page **active)
 {
     size_t n = m->count;
     while (n < SLAB__MAG_SIZE / 2) {
-        if (!c->active || !c->active->freelist) {
-            if (n || slab__refill(c) != 0)
-                break;
-        }
-        n += slab__take_run(c, c->active, (void **)m->obj + n + 1, SLAB__MAG_SIZE / 2 - n);
+        slab__page *pg = *active;
+        if ((!pg || !pg->freelist) && (n || (pg = slab__refill(c, active)) == NULL))
+            break;
+        n += slab__take_run(c, pg, (void **)m->obj + n + 1, SLAB__MAG_SIZE / 2 - n);
     }
     SLAB__STORE(m->count, (uint32_t)n);
     return m->count;
@@ -2462,11 +2477,13 @@ SLAB__PRIVATE slab__mag *slab__cpu_load_full(slab_cache *c, slab__cpu *cpu, slab
     return m;
 }
 
-// Returns the objects of a thread's magazines to their slabs; the magazines stay its own.
+// Returns the objects of a thread's magazines to their slabs, and its active slab to its list;
+// the magazines stay its own.
 SLAB__PRIVATE void slab__cpu_flush(slab_cache *c, slab__cpu *cpu)
 {
     slab__mag_flush(c, cpu->loaded, cpu->loaded->count);
     slab__mag_flush(c, cpu->prev, cpu->prev->count);
+    slab__active_put(c, &cpu->active); // within reach of shrink and of the other threads
     cpu->gen = c->drain_gen;
 }
 
@@ -2479,7 +2496,7 @@ SLAB__PRIVATE void slab__cpu_release(slab_cache *c, slab__cpu *cpu)
     if (cpu->prev->size)
         slab_cache_free(&c->heap->mag_cache, cpu->prev);
     cpu->loaded = cpu->prev = &slab__no_mag;
-    cpu->refills = 0; // the next thread with this number starts afresh
+    cpu->refills = 0; // the next thread with this number starts afresh (its slab went back)
 }
 
 // Returns the depot's objects to their slabs and its magazines to the heap.
@@ -2509,6 +2526,7 @@ SLAB__PRIVATE int slab__cpus_new(slab_cache *c)
         cpus[t].loaded = cpus[t].prev = &slab__no_mag;
         cpus[t].gen = t ? c->drain_gen : 0; // slot 0, no number: the fast paths always miss
         cpus[t].refills = 0;
+        cpus[t].active = NULL;
     }
     SLAB__STORE_REL(c->cpu, cpus); // the fast paths read it without the lock
     return 1;
@@ -2534,6 +2552,38 @@ SLAB__PRIVATE slab__cpu *slab__own_cpu(slab_cache *c)
 {
     return slab__tid && c->cpu != slab__no_cpus ? &c->cpu[slab__tid] : NULL;
 }
+#endif
+
+// The active slab that the calling thread's allocations from c's slabs use: its own
+// (SLAB_THREADS, a thread with magazines of c), else the cache's.
+SLAB__PRIVATE slab__page **slab__my_active(slab_cache *c)
+{
+#if SLAB_THREADS
+    slab__cpu *cpu = slab__has_mags(c) ? slab__own_cpu(c) : NULL;
+    if (cpu)
+        return &cpu->active;
+#endif
+    return &c->active;
+}
+
+// c's active slabs (I6), i = 0 .. SLAB__ACTIVES - 1: the cache's, then (SLAB_THREADS) those of
+// the thread slots; NULL where there is none. The caller holds c's lock.
+#if SLAB_THREADS
+#define SLAB__ACTIVES (1u + SLAB__CPU_SLOTS)
+#else
+#define SLAB__ACTIVES 1u
+#endif
+SLAB__PRIVATE const slab__page *slab__active_at(const slab_cache *c, unsigned i)
+{
+#if SLAB_THREADS
+    return i ? c->cpu[i - 1].active : c->active;
+#else
+    (void)i; // SLAB__ACTIVES is 1
+    return c->active;
+#endif
+}
+
+#if SLAB_THREADS
 
 // Empties every thread's magazines of c and gives them up, then the slots: no thread may
 // use c any more (it is being destroyed).
@@ -2573,13 +2623,13 @@ SLAB__PRIVATE slab__mag *slab__mag_for_alloc(slab_cache *c)
     if (!cpu->loaded->size && !(cpu->loaded = slab__mag_new(c))->size)
         return NULL;
     m = cpu->loaded;
-    if (!slab__mag_fill(c, m) && (m = slab__depot_take_full(c, 1)) != NULL)
+    if (!slab__mag_fill(c, m, &cpu->active) && (m = slab__depot_take_full(c, 1)) != NULL)
         return slab__cpu_load_full(c, cpu, m); // no pages: another thread's objects, then
     return cpu->loaded;
 #else
     slab__mag *m = &c->mag;
     if (!m->count)
-        slab__mag_fill(c, m);
+        slab__mag_fill(c, m, &c->active);
     return m;
 #endif
 }
@@ -2959,11 +3009,25 @@ SLAB_API void slab_cache_free(slab_cache *c, void *obj)
     slab__free_slow(c, obj);
 }
 
-// Adds slabs until c holds n free objects, counting the calling thread's magazine (the
-// caller holds c's lock); all or nothing. Returns 0, or -1 for want of pages.
+// Free objects in c's active slabs other than mine (the caller holds c's lock): out of reach.
+SLAB__PRIVATE size_t slab__free_in_others(const slab_cache *c, const slab__page *mine)
+{
+    size_t n = 0;
+    unsigned i;
+    for (i = 0; i < SLAB__ACTIVES; i++) {
+        const slab__page *pg = slab__active_at(c, i);
+        if (pg && pg != mine)
+            n += c->objperslab - pg->inuse;
+    }
+    return n;
+}
+
+// Adds slabs until c holds n free objects that the calling thread can take, counting its
+// magazine (the caller holds c's lock); all or nothing. Returns 0, or -1 for want of pages.
 SLAB__PRIVATE int slab__reserve(slab_cache *c, size_t n, const slab__mag *m)
 {
     size_t have = c->nr_slabs * c->objperslab - c->inuse_objs + (m ? m->count : 0), made = 0;
+    have -= slab__free_in_others(c, *slab__my_active(c));
     while (have < n) {
         slab__page *pg = slab__slab_new(c);
         if (!pg) { // undo: the new slabs are the first ones on the empty list
@@ -2985,13 +3049,10 @@ SLAB__PRIVATE void slab__bulk_take(slab_cache *c, size_t n, void **out, slab__ma
     while (m && got < n && m->count)
         out[got++] = slab__mag_pop(m);
     while (got < n) {
-        slab__page *pg = c->active;
-        if (!pg || !pg->freelist) {
-            int refilled = slab__refill(c); // cannot fail: the reserve holds n objects
-            SLAB_ASSERT(refilled == 0);
-            (void)refilled;
-            pg = c->active;
-        }
+        slab__page **active = slab__my_active(c), *pg = *active;
+        if (!pg || !pg->freelist)
+            pg = slab__refill(c, active); // cannot fail: the reserve holds n objects
+        SLAB_ASSERT(pg != NULL);
         got += slab__take_run(c, pg, out + got, n - got);
     }
 #if SLAB__HOOKS
@@ -3398,8 +3459,8 @@ SLAB__PRIVATE int slab__for_each_object(slab_cache *c, int (*fn)(slab_cache *, c
                                         void *arg)
 {
     unsigned w;
-    for (w = 0; w <= SLAB__NLISTS; w++) {
-        slab__page *pg = w < SLAB__NLISTS ? c->lists[w] : c->active;
+    for (w = 0; w < SLAB__NLISTS + SLAB__ACTIVES; w++) {
+        const slab__page *pg = w < SLAB__NLISTS ? c->lists[w] : slab__active_at(c, w - SLAB__NLISTS);
         for (; pg; pg = w < SLAB__NLISTS ? pg->next : NULL) {
             const slab__zone *z = slab__zone_of_page(c->heap, pg);
             char *obj = slab__page_addr(c->heap, z, pg) + pg->colour;
@@ -4278,6 +4339,18 @@ SLAB__PRIVATE size_t slab__cached(const slab_cache *c, int all)
     return objs;
 }
 
+// Active slabs with no object in use.
+SLAB__PRIVATE size_t slab__empty_actives(const slab_cache *c)
+{
+    size_t n = 0;
+    unsigned i;
+    for (i = 0; i < SLAB__ACTIVES; i++) {
+        const slab__page *pg = slab__active_at(c, i);
+        n += pg && pg->inuse == 0;
+    }
+    return n;
+}
+
 // Slabs whose objects in use are all in magazines: empty as far as the program knows.
 SLAB__PRIVATE size_t slab__mag_only_slabs(const slab_cache *c)
 {
@@ -4315,7 +4388,7 @@ SLAB_API slab_error slab_cache_info(slab_cache *c, slab_slabinfo *out)
         return SLAB_ERR_INVALID_ARG;
     }
     SLAB__LOCK(c->lock);
-    empty = c->nr[SLAB__EMPTY] + (c->active && c->active->inuse == 0) + slab__mag_only_slabs(c);
+    empty = c->nr[SLAB__EMPTY] + slab__empty_actives(c) + slab__mag_only_slabs(c);
     SLAB_MEMSET(out, 0, sizeof *out);
     out->name = c->name;
     out->object_size = c->object_size;
@@ -4688,7 +4761,7 @@ SLAB__PRIVATE int slab__check_magazines(const slab_cache *c, slab__check_state *
                                 : 0;
 }
 
-// I5..I7 for one cache: each list, the active slab, and the totals.
+// I5..I7 for one cache: each list, the active slabs, and the totals.
 SLAB__PRIVATE int slab__check_cache(const slab_heap *h, slab_cache *c, slab__check_state *st,
                                     size_t *slabs)
 {
@@ -4701,7 +4774,7 @@ SLAB__PRIVATE int slab__check_cache(const slab_heap *h, slab_cache *c, slab__che
         const slab__page *pg, *prev = NULL;
         size_t n = 0;
         for (pg = c->lists[w]; pg; prev = pg, pg = pg->next) {
-            if (n++ > st->slab_heads || pg->prev != prev || pg == c->active)
+            if (n++ > st->slab_heads || pg->prev != prev || pg->active)
                 return slab__broken(st, 6, "a slab list is broken");
             if ((r = slab__check_slab(c, pg, st)) != 0)
                 return r;
@@ -4713,10 +4786,15 @@ SLAB__PRIVATE int slab__check_cache(const slab_heap *h, slab_cache *c, slab__che
             return slab__broken(st, 6, "a slab list's count is wrong");
         n_slabs += n;
     }
-    if (c->active) {
-        if ((r = slab__check_slab(c, c->active, st)) != 0)
+    for (w = 0; w < SLAB__ACTIVES; w++) {
+        const slab__page *pg = slab__active_at(c, w);
+        if (!pg)
+            continue;
+        if (!pg->active)
+            return slab__broken(st, 6, "an active slab is not marked active");
+        if ((r = slab__check_slab(c, pg, st)) != 0)
             return r;
-        inuse += c->active->inuse;
+        inuse += pg->inuse;
         n_slabs++;
     }
     pages = n_slabs << c->order;

@@ -1,7 +1,8 @@
 /* bench/layout.c - what sharing one heap costs two threads (make bench-layout).
 
-   Section T's private 8..512 B workload on slab.h's kmalloc (SLAB_THREADS=1): each thread keeps
-   10,000 live objects and makes random free+alloc pairs on them from its own fixed-seed trace.
+   Section T's private 8..512 B workload on slab.h's kmalloc (SLAB_THREADS=1), or with --cache
+   its private 64 B workload on an object cache (one per heap): each thread keeps 10,000 live
+   objects and makes random free+alloc pairs on them from its own fixed-seed trace.
    Three layouts of the same work:
      shared  one heap; the threads fill their live sets at the same time (as section T does)
      serial  one heap; the second thread fills after the first
@@ -42,6 +43,7 @@ static const char *layout_name[NLAYOUTS] = {"shared", "serial", "own"};
 
 typedef struct job {
     slab_heap *heap;
+    slab_cache *cache;           /* --cache: the heap's 64 B cache; NULL: kmalloc */
     const uint32_t *slot, *size; /* the trace: slot[i] is freed, then size[i] allocated */
     void **live;
     size_t pairs;
@@ -98,10 +100,22 @@ static double cpu_now(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+static void *obj_alloc(const job *j, uint32_t size)
+{
+    return j->cache ? slab_cache_alloc(j->cache) : slab_kmalloc(j->heap, size);
+}
+
+static void obj_free(const job *j, void *p)
+{
+    if (j->cache)
+        slab_cache_free(j->cache, p);
+    else
+        slab_kfree(j->heap, p);
+}
+
 static void *worker(void *arg)
 {
     job *j = (job *)arg;
-    slab_heap *h = j->heap;
     const uint32_t *slot = j->slot, *size = j->size;
     void **live = j->live;
     size_t i, n = j->pairs;
@@ -111,7 +125,7 @@ static void *worker(void *arg)
     while (j->serial && __atomic_load_n(&filled, __ATOMIC_ACQUIRE) < j->k)
         sched_yield();
     for (i = 0; i < LIVE; i++) /* the trace's last sizes: the set it starts from */
-        if (!(live[i] = slab_kmalloc(h, size[n - 1 - i])))
+        if (!(live[i] = obj_alloc(j, size[n - 1 - i])))
             ok = 0;
     __atomic_add_fetch(&filled, 1, __ATOMIC_RELEASE);
     pthread_barrier_wait(&start);
@@ -120,8 +134,8 @@ static void *worker(void *arg)
     for (i = 0; ok && i < n; i++) {
         uint32_t s = slot[i];
         void *p;
-        slab_kfree(h, live[s]);
-        live[s] = p = slab_kmalloc(h, size[i]);
+        obj_free(j, live[s]);
+        live[s] = p = obj_alloc(j, size[i]);
         if (p)
             *(uint32_t *)p = (uint32_t)i;
         else
@@ -132,7 +146,7 @@ static void *worker(void *arg)
     pthread_barrier_wait(&done);
     for (i = 0; i < LIVE; i++) {
         j->pages[i] = (uintptr_t)live[i] >> 12;
-        slab_kfree(h, live[i]);
+        obj_free(j, live[i]);
     }
     slab_thread_flush();
     j->ok = ok;
@@ -184,6 +198,7 @@ static double median(const double *v, int n)
     return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
+static int use_cache; /* --cache */
 static void *regions[2];
 static uint32_t *slots[2], *sizes[2];
 static void **lives[2];
@@ -194,6 +209,7 @@ static uintptr_t *pagebuf[2];
 static double run(int L, int n, size_t pairs, double *pages, double *shared)
 {
     slab_heap *heaps[2] = {NULL, NULL};
+    slab_cache *caches[2] = {NULL, NULL};
     job jobs[2];
     pthread_t tid[2];
     double mops = 0;
@@ -204,6 +220,12 @@ static double run(int L, int n, size_t pairs, double *pages, double *shared)
         fprintf(stderr, "layout: slab_heap_init failed\n");
         exit(1);
     }
+    for (int k = 0; use_cache && k < n; k++)
+        if (!(caches[k] = k && L != OWN ? caches[0]
+                                        : slab_cache_create(heaps[k], "obj64", 64, 0, 0, NULL, NULL))) {
+            fprintf(stderr, "layout: slab_cache_create failed\n");
+            exit(1);
+        }
 #ifdef LAYOUT_MODEL
     model_heaps[0] = heaps[0];
     model_heaps[1] = heaps[1];
@@ -213,8 +235,8 @@ static double run(int L, int n, size_t pairs, double *pages, double *shared)
     pthread_barrier_init(&start, NULL, (unsigned)n);
     pthread_barrier_init(&done, NULL, (unsigned)n);
     for (int k = 0; k < n; k++) {
-        jobs[k] = (job){heaps[k], slots[k], sizes[k], lives[k], pairs, k, L == SERIAL, 1, 0,
-                        pagebuf[k]};
+        jobs[k] = (job){heaps[k], caches[k], slots[k], sizes[k], lives[k], pairs, k, L == SERIAL,
+                        1, 0, pagebuf[k]};
         if (pthread_create(&tid[k], NULL, worker, &jobs[k]) != 0) {
             fprintf(stderr, "layout: pthread_create failed\n");
             exit(1);
@@ -250,9 +272,11 @@ int main(int argc, char **argv)
             rounds = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--pairs") && i + 1 < argc)
             pairs = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--cache"))
+            use_cache = 1;
         else {
             fprintf(stderr, "usage: layout [--rounds N (1..%d, default 12)] "
-                            "[--pairs N (per thread, default 4000000)]\n", MAXROUNDS);
+                            "[--pairs N (per thread, default 4000000)] [--cache]\n", MAXROUNDS);
             return 2;
         }
     }
@@ -279,8 +303,8 @@ int main(int argc, char **argv)
             sizes[k][i] = 8 + (uint32_t)((r >> 33) % 505);
         }
     }
-    fprintf(stderr, "layout: %d rounds x 3 layouts x (1 + 2 threads), %zu pairs a thread ...\n",
-            rounds, pairs);
+    fprintf(stderr, "layout: %s, %d rounds x 3 layouts x (1 + 2 threads), %zu pairs a thread ...\n",
+            use_cache ? "64 B cache" : "8..512 B kmalloc", rounds, pairs);
 #ifdef LAYOUT_MODEL
     model_kinds(kind_of, kind_names, NKINDS);
     model_header(); /* the model's rows, per pair; its time is not the program's */

@@ -8,7 +8,8 @@
  * checked, byte for byte, when it is freed. After the threads join: slab_heap_check, then
  * exact statistics (the objects each cache holds are those the threads left live), then
  * everything is freed and the caches shrink to no slab at all. Last, in a fixed order, which
- * full magazines of the depot a thread that allocates without freeing gets (depot_affinity).
+ * full magazines of the depot a thread that allocates without freeing gets (depot_affinity),
+ * and that two threads allocating by turns fill from slabs of their own (fill_slabs_apart).
  *
  * Built with SLAB_MAX_THREADS=4, so the 8-thread round also runs threads without magazines.
  * Prints "N passed, N failed" last.
@@ -390,6 +391,67 @@ static void depot_affinity(void)
     CHECK(slab_cache_destroy(aff_cache) == SLAB_ERR_OK);
 }
 
+/* Each thread fills from an active slab of its own: threads A and B take turns allocating from
+   one cache (one thread at a time), as two threads filling their working sets at once do. No
+   slab ends up holding objects of both; with one active slab per cache they took turns in each.
+   Between turns the heap checks sound with both threads' slabs active, and once both threads
+   flushed, a shrink gives every slab back. */
+#define APART_TURNS 10
+#define APART_PER_TURN 40
+static slab_cache *apart_cache;
+static void *apart_obj[2][APART_TURNS * APART_PER_TURN];
+static pthread_barrier_t apart_turn;
+
+static void *apart_worker(void *arg)
+{
+    int me = *(const int *)arg, turn;
+    size_t i, n = 0;
+    for (turn = 0; turn < 2 * APART_TURNS; turn++) {
+        if (turn % 2 == me) {
+            for (i = 0; i < APART_PER_TURN; i++, n++)
+                WCHECK((apart_obj[me][n] = slab_cache_alloc(apart_cache)) != NULL);
+            WCHECK(slab_heap_check(heap) == 0);
+        }
+        pthread_barrier_wait(&apart_turn);
+    }
+    for (i = 0; i < n; i++)
+        slab_cache_free(apart_cache, apart_obj[me][i]);
+    slab_thread_flush(); /* the magazines' objects and the active slab go back */
+    return NULL;
+}
+
+static const slab__page *slab_of(const void *p)
+{
+    const slab__zone *z = NULL;
+    return slab__page_of(heap, p, &z);
+}
+
+static void fill_slabs_apart(void)
+{
+    pthread_t t[2];
+    int ids[2] = {0, 1};
+    size_t i, k, shared = 0;
+    slab_slabinfo si;
+    apart_cache = slab_cache_create(heap, "apart", 64, 0, 0, NULL, NULL);
+    CHECK(apart_cache != NULL);
+    if (!apart_cache)
+        return;
+    pthread_barrier_init(&apart_turn, NULL, 2);
+    CHECK(pthread_create(&t[0], NULL, apart_worker, &ids[0]) == 0);
+    CHECK(pthread_create(&t[1], NULL, apart_worker, &ids[1]) == 0);
+    CHECK(pthread_join(t[0], NULL) == 0 && pthread_join(t[1], NULL) == 0);
+    pthread_barrier_destroy(&apart_turn);
+    /* The objects are free again, but their addresses still name the slabs they came from. */
+    for (i = 0; i < APART_TURNS * APART_PER_TURN; i++)
+        for (k = 0; k < APART_TURNS * APART_PER_TURN; k++)
+            shared += slab_of(apart_obj[0][i]) == slab_of(apart_obj[1][k]);
+    CHECK(shared == 0);
+    CHECK(slab_heap_check(heap) == 0);
+    slab_cache_shrink(apart_cache);
+    CHECK(slab_cache_info(apart_cache, &si) == SLAB_ERR_OK && si.num_slabs == 0);
+    CHECK(slab_cache_destroy(apart_cache) == SLAB_ERR_OK);
+}
+
 int main(void)
 {
     size_t size = (size_t)64 << 20;
@@ -409,6 +471,7 @@ int main(void)
     round_of(4);
     round_of(8);
     depot_affinity();
+    fill_slabs_apart();
     CHECK(corrupt == 0);
     CHECK(errors_seen == 0);
     for (ci = 0; ci < NCACHES; ci++)
