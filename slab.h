@@ -3460,7 +3460,8 @@ SLAB__PRIVATE int slab__for_each_object(slab_cache *c, int (*fn)(slab_cache *, c
 {
     unsigned w;
     for (w = 0; w < SLAB__NLISTS + SLAB__ACTIVES; w++) {
-        const slab__page *pg = w < SLAB__NLISTS ? c->lists[w] : slab__active_at(c, w - SLAB__NLISTS);
+        const slab__page *pg =
+            w < SLAB__NLISTS ? c->lists[w] : slab__active_at(c, w - SLAB__NLISTS);
         for (; pg; pg = w < SLAB__NLISTS ? pg->next : NULL) {
             const slab__zone *z = slab__zone_of_page(c->heap, pg);
             char *obj = slab__page_addr(c->heap, z, pg) + pg->colour;

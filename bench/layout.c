@@ -220,12 +220,14 @@ static double run(int L, int n, size_t pairs, double *pages, double *shared)
         fprintf(stderr, "layout: slab_heap_init failed\n");
         exit(1);
     }
-    for (int k = 0; use_cache && k < n; k++)
-        if (!(caches[k] = k && L != OWN ? caches[0]
-                                        : slab_cache_create(heaps[k], "obj64", 64, 0, 0, NULL, NULL))) {
+    for (int k = 0; use_cache && k < n; k++) {
+        caches[k] = k && L != OWN ? caches[0]
+                                  : slab_cache_create(heaps[k], "obj64", 64, 0, 0, NULL, NULL);
+        if (!caches[k]) {
             fprintf(stderr, "layout: slab_cache_create failed\n");
             exit(1);
         }
+    }
 #ifdef LAYOUT_MODEL
     model_heaps[0] = heaps[0];
     model_heaps[1] = heaps[1];
