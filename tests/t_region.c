@@ -421,6 +421,10 @@ static void t_region_size(void)
                 CHECK(h != NULL);
                 if (h == NULL)
                     continue;
+                /* Descriptors aligned for their fields; with SLAB_THREADS, each on a line's
+                   share of its own. */
+                CHECK(slab__addr(h->zone.pages) % sizeof(void *) == 0);
+                CHECK(slab__addr(h->zone.pages) % SLAB__DESC_ALIGN == 0);
                 if (tu_pages_total(h) < np) {
                     printf("    region_size(%lu, %lu) = %lu: at offset %lu only %lu pages\n",
                            (unsigned long)np, (unsigned long)pss[pi], (unsigned long)rs,
