@@ -699,8 +699,9 @@ enum { SLAB__OWN_PAGES = 1, SLAB__OWN_KSLAB = 2, SLAB__OWN_KLARGE = 4, SLAB__OWN
 // targets), from a line boundary. Every free reads its object's descriptor: a 48-byte one
 // straddles two lines half the time, and with two threads' slabs side by side in one heap, a
 // thread's descriptors share their lines with the other's, so its frees touch more lines than
-// it has descriptors. Two threads on one heap made 13% more kmalloc/kfree pairs a second with
-// whole lines (make bench-layout; bench/README.md).
+// it has descriptors: 1.13 L1 misses per kmalloc/kfree pair at 2 threads on one heap against
+// 0.68 with whole lines (make bench-cachemodel). Timed, 11-13% more pairs a second in some runs,
+// the same in others (bench/README.md).
 #define SLAB__DESC_BYTES (sizeof(void *) > 4 ? 64u : 32u)
 #define SLAB__DESC_ALIGN SLAB__DESC_BYTES
 #else

@@ -10,6 +10,7 @@
 #   make bench-smoke           a tiny run of every cell (seconds): the harness builds and works
 #   make bench-layout          on-CPU 2-thread scaling of T's kmalloc work: one heap or one each
 #   make bench-cachemodel      the same work's L1/L2 misses per pair in a model of two cores
+#   make bench-paired BENCH_BASE=REV   2-thread throughput: slab.h at REV against the working tree
 #   BENCH_ARGS="--only slab-cache,glibc --sections A"   passed to the harness (bench/README.md)
 #   BENCH_ARGS="--sections T --threads 1,2,4,8"          section T (threads) with other counts
 
@@ -27,7 +28,8 @@ BENCH_COMMIT  = $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)$
                 git diff --quiet HEAD -- slab.h 2>/dev/null || echo ' + uncommitted slab.h changes')
 BENCH_TLS_ENV := BENCH_TLS_SET=1 GLIBC_TUNABLES=glibc.rtld.optional_static_tls=65536
 
-.PHONY: bench bench-instr bench-profile bench-smoke bench-build bench-layout bench-cachemodel
+.PHONY: bench bench-instr bench-profile bench-smoke bench-build bench-layout bench-cachemodel \
+        bench-paired
 .SECONDARY: $(foreach v,rel dbg hard thr,$(BB)/impl-$(v).o $(BB)/adapt-$(v).o)
 
 bench-build: $(BB)/bench $(BB)/same-code.txt
@@ -122,6 +124,20 @@ $(BB)/layout: bench/layout.c slab.h | $(BB)
 	$(BENCH_CC) $(BENCH_CFLAGS) $(WARN) -pthread -I. $< -o $@
 bench-layout: $(BB)/layout
 	$(BB)/layout $(BENCH_LAYOUT_ARGS)
+
+# Two versions of slab.h in one program (layout.c built as LAYOUT_SIDE=base, LAYOUT_SIDE=new and
+# LAYOUT_PAIRED): the header at BENCH_BASE (a git revision) against the working tree's, both
+# sides' 2-thread runs of each round seconds apart.
+BENCH_BASE ?= HEAD
+bench-paired: | $(BB)
+	@mkdir -p $(BB)/paired-base && git show $(BENCH_BASE):slab.h > $(BB)/paired-base/slab.h
+	$(BENCH_CC) $(BENCH_CFLAGS) $(WARN) -pthread -I$(BB)/paired-base -DLAYOUT_SIDE=base \
+	    -c bench/layout.c -o $(BB)/paired-base.o
+	$(BENCH_CC) $(BENCH_CFLAGS) $(WARN) -pthread -I. -DLAYOUT_SIDE=new -c bench/layout.c \
+	    -o $(BB)/paired-new.o
+	$(BENCH_CC) $(BENCH_CFLAGS) $(WARN) -DLAYOUT_PAIRED -c bench/layout.c -o $(BB)/paired-main.o
+	$(BENCH_CC) -pthread $(BB)/paired-main.o $(BB)/paired-base.o $(BB)/paired-new.o -o $(BB)/paired
+	$(BB)/paired $(BENCH_LAYOUT_ARGS)
 
 # The same work with every load and store of layout.c (slab.h included) fed to a model of each
 # thread's L1 and L2 (bench/cachemodel.c): misses per pair by kind of memory, no timing. gcc's

@@ -14,12 +14,33 @@
    each layout's 2-thread figure against the heap-per-thread one of the same round: runs that
    close together share the machine's state (on a VM, each virtual CPU's speed changes over
    seconds, which moves a 1-thread run against a 2-thread one). After the 2-thread runs: the
-   pages holding each thread's live objects, and how many hold both threads'. */
+   pages holding each thread's live objects, and how many hold both threads'.
+
+   make bench-paired builds this file three times into one program that sets two versions of
+   slab.h against each other: with LAYOUT_SIDE=base and LAYOUT_SIDE=new, each with its own
+   slab.h (SLAB_STATIC: two private implementations) and no main, and with LAYOUT_PAIRED, the
+   main that runs both sides' 2-thread cells in every round, seconds apart. */
 #define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LIVE 10000
+#define MAXROUNDS 64
+enum { SHARED, SERIAL, OWN, NLAYOUTS };
+#ifndef LAYOUT_SIDE
+static const char *const layout_name[NLAYOUTS] = {"shared", "serial", "own"};
+#endif
+
+#ifndef LAYOUT_PAIRED
 #ifdef LAYOUT_MODEL
 /* make bench-cachemodel: bench/cachemodel.c stands in for the sanitizer runtime, and slab.h must
    not take the paths it keeps for AddressSanitizer. */
 #undef __SANITIZE_ADDRESS__
+#endif
+#ifdef LAYOUT_SIDE
+#define SLAB_STATIC /* the other side has an implementation of its own */
 #endif
 #define SLAB_IMPLEMENTATION
 #define SLAB_THREADS 1
@@ -27,19 +48,10 @@
 
 #include <pthread.h>
 #include <sched.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 
-#define LIVE 10000
 #define REGION ((size_t)64 << 20)
-#define MAXROUNDS 64
-
-enum { SHARED, SERIAL, OWN, NLAYOUTS };
-static const char *layout_name[NLAYOUTS] = {"shared", "serial", "own"};
 
 typedef struct job {
     slab_heap *heap;
@@ -159,12 +171,6 @@ static int cmp_uptr(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Sorts p[0..n) and drops repeats; returns the count left. */
 static size_t uniq(uintptr_t *p, size_t n)
 {
@@ -189,14 +195,6 @@ static size_t common(const uintptr_t *a, size_t na, const uintptr_t *b, size_t n
     return n;
 }
 
-/* The median of v[0..n), which stays as it is. */
-static double median(const double *v, int n)
-{
-    double s[MAXROUNDS];
-    memcpy(s, v, (size_t)n * sizeof *v);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
 
 static int use_cache; /* --cache */
 static void *regions[2];
@@ -263,29 +261,10 @@ static double run(int L, int n, size_t pairs, double *pages, double *shared)
     return ok ? mops : -1;
 }
 
-int main(int argc, char **argv)
+/* The regions and both threads' traces; 0, or -1 out of memory. */
+static int setup(size_t pairs, int cache)
 {
-    int rounds = 12;
-    size_t pairs = 4000000;
-    double one[NLAYOUTS][MAXROUNDS], two[NLAYOUTS][MAXROUNDS], ratio[NLAYOUTS][MAXROUNDS];
-    double pages[NLAYOUTS][MAXROUNDS], shared[NLAYOUTS][MAXROUNDS], vs_own[MAXROUNDS];
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
-            rounds = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--pairs") && i + 1 < argc)
-            pairs = (size_t)atol(argv[++i]);
-        else if (!strcmp(argv[i], "--cache"))
-            use_cache = 1;
-        else {
-            fprintf(stderr, "usage: layout [--rounds N (1..%d, default 12)] "
-                            "[--pairs N (per thread, default 4000000)] [--cache]\n", MAXROUNDS);
-            return 2;
-        }
-    }
-    if (rounds < 1 || rounds > MAXROUNDS || pairs < LIVE) {
-        fprintf(stderr, "layout: --rounds 1..%d, --pairs at least %d\n", MAXROUNDS, LIVE);
-        return 2;
-    }
+    use_cache = cache;
     for (int k = 0; k < 2; k++) {
         uint64_t r = (uint64_t)k * 77 + 1;
         regions[k] = mmap(NULL, REGION, PROT_READ | PROT_WRITE,
@@ -294,16 +273,128 @@ int main(int argc, char **argv)
         sizes[k] = malloc(pairs * sizeof *sizes[k]);
         lives[k] = malloc(LIVE * sizeof *lives[k]);
         pagebuf[k] = malloc(LIVE * sizeof *pagebuf[k]);
-        if (regions[k] == MAP_FAILED || !slots[k] || !sizes[k] || !lives[k] || !pagebuf[k]) {
-            fprintf(stderr, "layout: out of memory\n");
-            return 1;
-        }
+        if (regions[k] == MAP_FAILED || !slots[k] || !sizes[k] || !lives[k] || !pagebuf[k])
+            return -1;
         for (size_t i = 0; i < pairs; i++) { /* PCG-style LCG, high bits */
             r = r * 6364136223846793005ull + 1442695040888963407ull;
             slots[k][i] = (uint32_t)((r >> 33) % LIVE);
             r = r * 6364136223846793005ull + 1442695040888963407ull;
             sizes[k][i] = 8 + (uint32_t)((r >> 33) % 505);
         }
+    }
+    return 0;
+}
+#endif /* !LAYOUT_PAIRED */
+
+#ifndef LAYOUT_SIDE
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of v[0..n), which stays as it is. */
+static double median(const double *v, int n)
+{
+    double s[MAXROUNDS];
+    memcpy(s, v, (size_t)n * sizeof *v);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* Reads --rounds N, --pairs N and --cache; 0, or 2 after a usage message. */
+static int options(int argc, char **argv, int *rounds, size_t *pairs, int *cache)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
+            *rounds = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--pairs") && i + 1 < argc)
+            *pairs = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--cache"))
+            *cache = 1;
+        else {
+            fprintf(stderr, "usage: %s [--rounds N (1..%d)] [--pairs N (per thread)] [--cache]\n",
+                    argv[0], MAXROUNDS);
+            return 2;
+        }
+    }
+    if (*rounds < 1 || *rounds > MAXROUNDS || *pairs < LIVE) {
+        fprintf(stderr, "%s: --rounds 1..%d, --pairs at least %d\n", argv[0], MAXROUNDS, LIVE);
+        return 2;
+    }
+    return 0;
+}
+#endif /* !LAYOUT_SIDE */
+
+#if defined(LAYOUT_SIDE)
+/* One side of make bench-paired: LAYOUT_SIDE_setup and LAYOUT_SIDE_run. */
+#define SIDE_NAME2(side, f) side##_##f
+#define SIDE_NAME(side, f) SIDE_NAME2(side, f)
+int SIDE_NAME(LAYOUT_SIDE, setup)(size_t pairs, int cache);
+double SIDE_NAME(LAYOUT_SIDE, run)(int layout, int threads, size_t pairs);
+int SIDE_NAME(LAYOUT_SIDE, setup)(size_t pairs, int cache) { return setup(pairs, cache); }
+double SIDE_NAME(LAYOUT_SIDE, run)(int layout, int threads, size_t pairs)
+{
+    double pages, shared;
+    return run(layout, threads, pairs, &pages, &shared);
+}
+#elif defined(LAYOUT_PAIRED)
+int base_setup(size_t pairs, int cache);
+int new_setup(size_t pairs, int cache);
+double base_run(int layout, int threads, size_t pairs);
+double new_run(int layout, int threads, size_t pairs);
+
+/* Each round runs the 2-thread cells of both headers, one heap and a heap each, in an order
+   that rotates from round to round; the figure is the median of the rounds' new/base ratios. */
+int main(int argc, char **argv)
+{
+    static const int layouts[2] = {SHARED, OWN};
+    double (*const side_run[2])(int, int, size_t) = {base_run, new_run};
+    double m[2][2][MAXROUNDS], ratio[MAXROUNDS];
+    int rounds = 20, cache = 0;
+    size_t pairs = 2000000;
+    if (options(argc, argv, &rounds, &pairs, &cache))
+        return 2;
+    if (base_setup(pairs, cache) || new_setup(pairs, cache)) {
+        fprintf(stderr, "paired: out of memory\n");
+        return 1;
+    }
+    fprintf(stderr, "paired: %s, %d rounds x 2 headers x 2 layouts, 2 threads, %zu pairs a "
+                    "thread ...\n", cache ? "64 B cache" : "8..512 B kmalloc", rounds, pairs);
+    for (int r = 0; r < rounds; r++)
+        for (int q = 0; q < 4; q++) {
+            int x = (q + r) % 4, side = x >> 1, l = x & 1;
+            if ((m[side][l][r] = side_run[side](layouts[l], 2, pairs)) < 0) {
+                fprintf(stderr, "paired: an allocation failed\n");
+                return 1;
+            }
+        }
+    printf("| layout, 2 threads | base, on-CPU Mops/s | new | new / base (median of rounds) "
+           "| rounds new ahead |\n|---|--:|--:|--:|--:|\n");
+    for (int l = 0; l < 2; l++) {
+        int ahead = 0;
+        for (int r = 0; r < rounds; r++) {
+            ratio[r] = m[1][l][r] / m[0][l][r];
+            ahead += ratio[r] > 1;
+        }
+        printf("| %s | %.1f | %.1f | %.3f | %d of %d |\n", layout_name[layouts[l]],
+               median(m[0][l], rounds), median(m[1][l], rounds), median(ratio, rounds), ahead,
+               rounds);
+    }
+    return 0;
+}
+#else
+int main(int argc, char **argv)
+{
+    int rounds = 12, cache = 0;
+    size_t pairs = 4000000;
+    double one[NLAYOUTS][MAXROUNDS], two[NLAYOUTS][MAXROUNDS], scaling[MAXROUNDS];
+    double pages[NLAYOUTS][MAXROUNDS], shared[NLAYOUTS][MAXROUNDS], vs_own[MAXROUNDS];
+    if (options(argc, argv, &rounds, &pairs, &cache))
+        return 2;
+    if (setup(pairs, cache)) {
+        fprintf(stderr, "layout: out of memory\n");
+        return 1;
     }
     fprintf(stderr, "layout: %s, %d rounds x 3 layouts x (1 + 2 threads), %zu pairs a thread ...\n",
             use_cache ? "64 B cache" : "8..512 B kmalloc", rounds, pairs);
@@ -319,7 +410,6 @@ int main(int argc, char **argv)
                 fprintf(stderr, "layout: an allocation failed\n");
                 return 1;
             }
-            ratio[L][r] = two[L][r] / one[L][r];
         }
 #ifdef LAYOUT_MODEL
     return 0;
@@ -328,11 +418,14 @@ int main(int argc, char **argv)
            "against a heap each | pages a thread | pages with both threads' objects |\n"
            "|---|--:|--:|--:|--:|--:|--:|\n");
     for (int L = 0; L < NLAYOUTS; L++) {
-        for (int r = 0; r < rounds; r++)
+        for (int r = 0; r < rounds; r++) {
+            scaling[r] = two[L][r] / one[L][r];
             vs_own[r] = two[L][r] / two[OWN][r];
+        }
         printf("| %s | %.1f | %.1f | %.2f | %.3f | %.0f | %.0f |\n", layout_name[L],
-               median(one[L], rounds), median(two[L], rounds), median(ratio[L], rounds),
+               median(one[L], rounds), median(two[L], rounds), median(scaling, rounds),
                median(vs_own, rounds), median(pages[L], rounds), median(shared[L], rounds));
     }
     return 0;
 }
+#endif
