@@ -2171,6 +2171,13 @@ SLAB__PRIVATE slab__page *slab__refill(slab_cache *c, slab__page **active)
     return pg;
 }
 
+// *active when it has a free object, else a refilled one; NULL for want of pages.
+SLAB__PRIVATE slab__page *slab__active_with_free(slab_cache *c, slab__page **active)
+{
+    slab__page *pg = *active;
+    return pg && pg->freelist ? pg : slab__refill(c, active);
+}
+
 // Pops the first free object of slab pg, which has one.
 SLAB__PRIVATE void *slab__pop(slab_cache *c, slab__page *pg)
 {
@@ -2200,10 +2207,8 @@ SLAB__PRIVATE SLAB__OUTLINE size_t slab__take_run(slab_cache *c, slab__page *pg,
 // An object of c from its slabs, the active slab refilled if need be; NULL for want of pages.
 SLAB__PRIVATE void *slab__slab_alloc(slab_cache *c)
 {
-    slab__page *pg = c->active;
-    if ((!pg || !pg->freelist) && (pg = slab__refill(c, &c->active)) == NULL)
-        return NULL;
-    return slab__pop(c, pg);
+    slab__page *pg = slab__active_with_free(c, &c->active);
+    return pg ? slab__pop(c, pg) : NULL;
 }
 
 // Frees took pg (not active) from list `from` to list `to` (full, partial, empty): move it,
@@ -3050,9 +3055,8 @@ SLAB__PRIVATE void slab__bulk_take(slab_cache *c, size_t n, void **out, slab__ma
     while (m && got < n && m->count)
         out[got++] = slab__mag_pop(m);
     while (got < n) {
-        slab__page **active = slab__my_active(c), *pg = *active;
-        if (!pg || !pg->freelist)
-            pg = slab__refill(c, active); // cannot fail: the reserve holds n objects
+        // Cannot fail: the reserve holds n objects.
+        slab__page *pg = slab__active_with_free(c, slab__my_active(c));
         SLAB_ASSERT(pg != NULL);
         got += slab__take_run(c, pg, out + got, n - got);
     }

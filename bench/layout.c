@@ -195,7 +195,6 @@ static size_t common(const uintptr_t *a, size_t na, const uintptr_t *b, size_t n
     return n;
 }
 
-
 static int use_cache; /* --cache */
 static void *regions[2];
 static uint32_t *slots[2], *sizes[2];
@@ -397,7 +396,7 @@ int main(int argc, char **argv)
         return 1;
     }
     fprintf(stderr, "layout: %s, %d rounds x 3 layouts x (1 + 2 threads), %zu pairs a thread ...\n",
-            use_cache ? "64 B cache" : "8..512 B kmalloc", rounds, pairs);
+            cache ? "64 B cache" : "8..512 B kmalloc", rounds, pairs);
 #ifdef LAYOUT_MODEL
     model_kinds(kind_of, kind_names, NKINDS);
     model_header(); /* the model's rows, per pair; its time is not the program's */
