@@ -798,7 +798,7 @@ typedef struct slab__cpu {
     slab__mag *prev;
     slab__page *active; // the slab this thread's magazines fill from (I6), under c's lock
     unsigned gen;       // the cache's drain_gen when this thread last drained on request
-    unsigned refills;   // magazines filled since this thread last gave the depot a full one
+    unsigned taken;     // objects refills gave it since its frees last filled a magazine
     char pad[SLAB__CACHELINE - 3 * sizeof(void *) - 2 * sizeof(unsigned)];
 } slab__cpu;
 #endif
@@ -2391,7 +2391,15 @@ SLAB__PRIVATE uint32_t slab__mag_fill(slab_cache *c, slab__mag *m, slab__page **
 
 #if SLAB_THREADS
 #define SLAB__DEPOT_MAX 8u // magazines of each kind a depot keeps; more go back to the slabs
-#define SLAB__TAKER 8u     // refills in a row with no full magazine given: a thread that only takes
+// Objects a thread's refills took with no magazine filled by its frees in between: a thread that
+// only takes (a producer whose consumer frees), which gets other threads' full magazines. A
+// thread that frees its own objects as well takes hundreds in a row now and then (a size
+// class's share of its working set drifts, refilled from partial slabs a few objects at a time)
+// and must not get them: its objects would spread over the other thread's pages. Fewer (8
+// refills, 512 objects) left 44-214 of a thread's 820-905 pages holding both threads' objects
+// in make bench-layout (797 and none now); a producer only pays a slower start, and a full
+// depot serves it anyway.
+#define SLAB__TAKER (32u * SLAB__MAG_SIZE)
 
 // Whether this thread keeps magazines for c: the heap's own caches go to their slabs directly
 // (their magazines would come from one of them), and so do threads without a number.
@@ -2471,6 +2479,14 @@ SLAB__PRIVATE slab__mag *slab__depot_take_full(slab_cache *c, int any)
     return slab__depot_take(*p ? p : &c->depot_full, &c->depot_nfull);
 }
 
+// Counts the objects a refill put in the calling thread's loaded magazine m (SLAB__TAKER).
+SLAB__PRIVATE slab__mag *slab__cpu_took(slab__cpu *cpu, slab__mag *m)
+{
+    if (cpu->taken < SLAB__TAKER)
+        cpu->taken += m->count;
+    return m;
+}
+
 // Loads the full magazine m: the loaded one, empty, becomes the previous one, and the empty
 // previous one goes to the depot.
 SLAB__PRIVATE slab__mag *slab__cpu_load_full(slab_cache *c, slab__cpu *cpu, slab__mag *m)
@@ -2502,7 +2518,7 @@ SLAB__PRIVATE void slab__cpu_release(slab_cache *c, slab__cpu *cpu)
     if (cpu->prev->size)
         slab_cache_free(&c->heap->mag_cache, cpu->prev);
     cpu->loaded = cpu->prev = &slab__no_mag;
-    cpu->refills = 0; // the next thread with this number starts afresh (its slab went back)
+    cpu->taken = 0; // the next thread with this number starts afresh (its slab went back)
 }
 
 // Returns the depot's objects to their slabs and its magazines to the heap.
@@ -2531,7 +2547,7 @@ SLAB__PRIVATE int slab__cpus_new(slab_cache *c)
     for (t = 0; t < SLAB__CPU_SLOTS; t++) {
         cpus[t].loaded = cpus[t].prev = &slab__no_mag;
         cpus[t].gen = t ? c->drain_gen : 0; // slot 0, no number: the fast paths always miss
-        cpus[t].refills = 0;
+        cpus[t].taken = 0;
         cpus[t].active = NULL;
     }
     SLAB__STORE_REL(c->cpu, cpus); // the fast paths read it without the lock
@@ -2622,16 +2638,14 @@ SLAB__PRIVATE slab__mag *slab__mag_for_alloc(slab_cache *c)
         slab__cpu_swap(cpu);
         return cpu->loaded;
     }
-    if (cpu->refills < SLAB__TAKER)
-        cpu->refills++;
-    if ((m = slab__depot_take_full(c, cpu->refills == SLAB__TAKER)) != NULL)
-        return slab__cpu_load_full(c, cpu, m);
+    if ((m = slab__depot_take_full(c, cpu->taken >= SLAB__TAKER)) != NULL)
+        return slab__cpu_took(cpu, slab__cpu_load_full(c, cpu, m));
     if (!cpu->loaded->size && !(cpu->loaded = slab__mag_new(c))->size)
         return NULL;
-    m = cpu->loaded;
-    if (!slab__mag_fill(c, m, &cpu->active) && (m = slab__depot_take_full(c, 1)) != NULL)
-        return slab__cpu_load_full(c, cpu, m); // no pages: another thread's objects, then
-    return cpu->loaded;
+    if (!slab__mag_fill(c, cpu->loaded, &cpu->active) &&
+        (m = slab__depot_take_full(c, 1)) != NULL) // no pages: another thread's objects, then
+        return slab__cpu_took(cpu, slab__cpu_load_full(c, cpu, m));
+    return slab__cpu_took(cpu, cpu->loaded);
 #else
     slab__mag *m = &c->mag;
     if (!m->count)
@@ -2652,6 +2666,8 @@ SLAB__PRIVATE slab__mag *slab__mag_for_free(slab_cache *c)
     m = cpu->loaded;
     if (m->count < m->size)
         return m;
+    if (m->size)
+        cpu->taken = 0; // its frees filled a magazine: no thread that only takes
     if (cpu->prev->size && !cpu->prev->count) {
         slab__cpu_swap(cpu);
         return cpu->loaded;
@@ -2664,10 +2680,8 @@ SLAB__PRIVATE slab__mag *slab__mag_for_free(slab_cache *c)
         slab__mag_flush(c, m, m->count / 2);
         return m;
     }
-    if (cpu->prev->size) {
+    if (cpu->prev->size)
         slab__depot_put_full(c, cpu->prev);
-        cpu->refills = 0;
-    }
     cpu->prev = m;
     cpu->loaded = e;
     return e;

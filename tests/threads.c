@@ -322,10 +322,12 @@ static void round_of(int nthreads)
 
 /* The depot and who takes from it, in a fixed order (one thread runs at a time): thread A frees
    more than its two magazines hold, so full magazines of A's objects wait in the depot. Thread
-   B then allocates without freeing. Its first allocations come from the slabs, not from A's
-   magazines: a thread that also frees would spread its working set over A's pages. Allocating
-   on, B shows itself a taker (a producer whose consumer frees) and gets A's magazines. */
+   B then allocates without freeing. Its first SLAB__TAKER allocations (32 magazines' worth)
+   come from the slabs, not from A's magazines: a thread that also frees would spread its
+   working set over A's pages. Allocating on, B shows itself a taker (a producer whose consumer
+   frees) and gets A's magazines. */
 #define AFFINITY_OBJS 512
+#define AFFINITY_B_OBJS (SLAB__TAKER + 4 * SLAB__MAG_SIZE)
 static slab_cache *aff_cache;
 static void *aff_a[AFFINITY_OBJS];
 static size_t aff_first_from_a, aff_later_from_a;
@@ -354,16 +356,16 @@ static void *affinity_a(void *unused)
 
 static void *affinity_b(void *unused)
 {
-    void *got[4 * AFFINITY_OBJS];
+    static void *got[AFFINITY_B_OBJS];
     size_t i, n = 0;
     (void)unused;
     pthread_barrier_wait(&aff_turn);
-    for (i = 0; i < 4 * AFFINITY_OBJS; i++) {
+    for (i = 0; i < AFFINITY_B_OBJS; i++) {
         WCHECK((got[n] = slab_cache_alloc(aff_cache)) != NULL);
         if (!got[n])
             break;
         if (from_a(got[n]))
-            *(n < 100 ? &aff_first_from_a : &aff_later_from_a) += 1;
+            *(n < SLAB__TAKER ? &aff_first_from_a : &aff_later_from_a) += 1;
         n++;
     }
     for (i = 0; i < n; i++)
