@@ -14,7 +14,8 @@
    each layout's 2-thread figure against the heap-per-thread one of the same round: runs that
    close together share the machine's state (on a VM, each virtual CPU's speed changes over
    seconds, which moves a 1-thread run against a 2-thread one). After the 2-thread runs: the
-   pages holding each thread's live objects, and how many hold both threads'.
+   pages holding each thread's live objects, and how many hold both threads'. --huge asks for
+   transparent huge pages on the regions (madvise MADV_HUGEPAGE), which takes the TLB out.
 
    make bench-paired builds this file three times into one program that sets two versions of
    slab.h against each other: with LAYOUT_SIDE=base and LAYOUT_SIDE=new, each with its own
@@ -260,14 +261,19 @@ static double run(int L, int n, size_t pairs, double *pages, double *shared)
     return ok ? mops : -1;
 }
 
-/* The regions and both threads' traces; 0, or -1 out of memory. */
-static int setup(size_t pairs, int cache)
+/* The regions (on transparent huge pages with `huge`, where the kernel has them) and both
+   threads' traces; 0, or -1 out of memory. */
+static int setup(size_t pairs, int cache, int huge)
 {
     use_cache = cache;
     for (int k = 0; k < 2; k++) {
         uint64_t r = (uint64_t)k * 77 + 1;
         regions[k] = mmap(NULL, REGION, PROT_READ | PROT_WRITE,
                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+#ifdef MADV_HUGEPAGE
+        if (huge && regions[k] != MAP_FAILED)
+            madvise(regions[k], REGION, MADV_HUGEPAGE); /* advice: no huge pages is no error */
+#endif
         slots[k] = malloc(pairs * sizeof *slots[k]);
         sizes[k] = malloc(pairs * sizeof *sizes[k]);
         lives[k] = malloc(LIVE * sizeof *lives[k]);
@@ -301,8 +307,8 @@ static double median(const double *v, int n)
     return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
-/* Reads --rounds N, --pairs N and --cache; 0, or 2 after a usage message. */
-static int options(int argc, char **argv, int *rounds, size_t *pairs, int *cache)
+/* Reads --rounds N, --pairs N, --cache and --huge; 0, or 2 after a usage message. */
+static int options(int argc, char **argv, int *rounds, size_t *pairs, int *cache, int *huge)
 {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
@@ -311,9 +317,11 @@ static int options(int argc, char **argv, int *rounds, size_t *pairs, int *cache
             *pairs = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--cache"))
             *cache = 1;
+        else if (!strcmp(argv[i], "--huge"))
+            *huge = 1;
         else {
-            fprintf(stderr, "usage: %s [--rounds N (1..%d)] [--pairs N (per thread)] [--cache]\n",
-                    argv[0], MAXROUNDS);
+            fprintf(stderr, "usage: %s [--rounds N (1..%d)] [--pairs N (per thread)] [--cache] "
+                            "[--huge]\n", argv[0], MAXROUNDS);
             return 2;
         }
     }
@@ -329,17 +337,20 @@ static int options(int argc, char **argv, int *rounds, size_t *pairs, int *cache
 /* One side of make bench-paired: LAYOUT_SIDE_setup and LAYOUT_SIDE_run. */
 #define SIDE_NAME2(side, f) side##_##f
 #define SIDE_NAME(side, f) SIDE_NAME2(side, f)
-int SIDE_NAME(LAYOUT_SIDE, setup)(size_t pairs, int cache);
+int SIDE_NAME(LAYOUT_SIDE, setup)(size_t pairs, int cache, int huge);
 double SIDE_NAME(LAYOUT_SIDE, run)(int layout, int threads, size_t pairs);
-int SIDE_NAME(LAYOUT_SIDE, setup)(size_t pairs, int cache) { return setup(pairs, cache); }
+int SIDE_NAME(LAYOUT_SIDE, setup)(size_t pairs, int cache, int huge)
+{
+    return setup(pairs, cache, huge);
+}
 double SIDE_NAME(LAYOUT_SIDE, run)(int layout, int threads, size_t pairs)
 {
     double pages, shared;
     return run(layout, threads, pairs, &pages, &shared);
 }
 #elif defined(LAYOUT_PAIRED)
-int base_setup(size_t pairs, int cache);
-int new_setup(size_t pairs, int cache);
+int base_setup(size_t pairs, int cache, int huge);
+int new_setup(size_t pairs, int cache, int huge);
 double base_run(int layout, int threads, size_t pairs);
 double new_run(int layout, int threads, size_t pairs);
 
@@ -350,16 +361,17 @@ int main(int argc, char **argv)
     static const int layouts[2] = {SHARED, OWN};
     double (*const side_run[2])(int, int, size_t) = {base_run, new_run};
     double m[2][2][MAXROUNDS], ratio[MAXROUNDS];
-    int rounds = 20, cache = 0;
+    int rounds = 20, cache = 0, huge = 0;
     size_t pairs = 2000000;
-    if (options(argc, argv, &rounds, &pairs, &cache))
+    if (options(argc, argv, &rounds, &pairs, &cache, &huge))
         return 2;
-    if (base_setup(pairs, cache) || new_setup(pairs, cache)) {
+    if (base_setup(pairs, cache, huge) || new_setup(pairs, cache, huge)) {
         fprintf(stderr, "paired: out of memory\n");
         return 1;
     }
-    fprintf(stderr, "paired: %s, %d rounds x 2 headers x 2 layouts, 2 threads, %zu pairs a "
-                    "thread ...\n", cache ? "64 B cache" : "8..512 B kmalloc", rounds, pairs);
+    fprintf(stderr, "paired: %s%s, %d rounds x 2 headers x 2 layouts, 2 threads, %zu pairs a "
+                    "thread ...\n", cache ? "64 B cache" : "8..512 B kmalloc",
+            huge ? ", huge pages" : "", rounds, pairs);
     for (int r = 0; r < rounds; r++)
         for (int q = 0; q < 4; q++) {
             int x = (q + r) % 4, side = x >> 1, l = x & 1;
@@ -385,18 +397,19 @@ int main(int argc, char **argv)
 #else
 int main(int argc, char **argv)
 {
-    int rounds = 12, cache = 0;
+    int rounds = 12, cache = 0, huge = 0;
     size_t pairs = 4000000;
     double one[NLAYOUTS][MAXROUNDS], two[NLAYOUTS][MAXROUNDS], scaling[MAXROUNDS];
     double pages[NLAYOUTS][MAXROUNDS], shared[NLAYOUTS][MAXROUNDS], vs_own[MAXROUNDS];
-    if (options(argc, argv, &rounds, &pairs, &cache))
+    if (options(argc, argv, &rounds, &pairs, &cache, &huge))
         return 2;
-    if (setup(pairs, cache)) {
+    if (setup(pairs, cache, huge)) {
         fprintf(stderr, "layout: out of memory\n");
         return 1;
     }
-    fprintf(stderr, "layout: %s, %d rounds x 3 layouts x (1 + 2 threads), %zu pairs a thread ...\n",
-            cache ? "64 B cache" : "8..512 B kmalloc", rounds, pairs);
+    fprintf(stderr, "layout: %s%s, %d rounds x 3 layouts x (1 + 2 threads), %zu pairs a thread "
+                    "...\n", cache ? "64 B cache" : "8..512 B kmalloc", huge ? ", huge pages" : "",
+            rounds, pairs);
 #ifdef LAYOUT_MODEL
     model_kinds(kind_of, kind_names, NKINDS);
     model_header(); /* the model's rows, per pair; its time is not the program's */
