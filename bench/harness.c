@@ -1505,8 +1505,7 @@ static void print_threads(void)
             snprintf(b7, sizeof b7, "%.0f%%", 100 * c->stolen / c->busy);
         out("| %s | %s | %s | **%s** | %s–%s | %s | %s | %s | %s | %s |\n", t_workload(c),
             c->label, thr, fmt_mops(b1, med), fmt_mops(b2, mn), fmt_mops(b3, mx),
-            c->threads == 1 ? "1" : ratio(b4, med, cell_med(one)),
-            t_fig_ratio(b8, c, one, F_KEPT),
+            t_fig_ratio(b4, c, one, F_WALL), t_fig_ratio(b8, c, one, F_KEPT),
             c->work == W_PC ? "–" : t_fig_ratio(b6, c, one, F_CPU),
             ratio(b5, med, cell_med(find_tcell("glibc", c->work, c->fixed, c->threads))), b7);
         if (tsv) /* one chart panel per workload; its rows: allocator x threads */
@@ -2167,18 +2166,17 @@ int main(int argc, char **argv)
         out("\n");
     }
     if (ncells || nfoots) {
-        double c1 = cell_med(find_tcell("empty", W_CPU, 1, 1));
-        double c2 = cell_med(find_tcell("empty", W_CPU, 1, 2));
+        double control = t_scaling("empty", W_CPU, 1, F_WALL);
         out("## Targets\n\n");
         print_targets();
         out("\n");
-        if (!isnan(c1) && !isnan(c2)) {
+        if (!isnan(control)) {
             char b[6][32];
             out("The machine's own scaling in this run (T's control row, no allocator, 2 threads "
                 "vs 1): %.2fx, %s less steal; the 2-thread targets need about 2x there to be "
                 "judged. 2 threads over 1 (private), less steal and on-CPU: slab.h cache %s and "
                 "%s, kmalloc %s and %s, control %s.\n\n",
-                c2 / c1, ratio(b[0], t_scaling("empty", W_CPU, 1, F_KEPT), 1),
+                control, ratio(b[0], t_scaling("empty", W_CPU, 1, F_KEPT), 1),
                 ratio(b[1], t_scaling("slab-cache-thr", W_PRIVATE, 1, F_KEPT), 1),
                 ratio(b[2], t_scaling("slab-cache-thr", W_PRIVATE, 1, F_CPU), 1),
                 ratio(b[3], t_scaling("slab-kmalloc-thr", W_PRIVATE, 0, F_KEPT), 1),
