@@ -104,11 +104,14 @@ static double cpu_s(void) { return clock_s(CLOCK_THREAD_CPUTIME_ID); }
 static void sched_wait(double *wait, long *slept)
 {
     unsigned long long ran, waited;
-    FILE *f = fopen("/proc/thread-self/schedstat", "r");
+    char buf[128];
+    int fd = open("/proc/thread-self/schedstat", O_RDONLY); /* not fopen: its malloc can sleep */
+    ssize_t len = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
     struct rusage ru;
-    *wait = f && fscanf(f, "%llu %llu", &ran, &waited) == 2 ? (double)waited * 1e-9 : NAN;
-    if (f)
-        fclose(f);
+    if (fd >= 0)
+        close(fd);
+    buf[len > 0 ? len : 0] = '\0';
+    *wait = sscanf(buf, "%llu %llu", &ran, &waited) == 2 ? (double)waited * 1e-9 : NAN;
     *slept = getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_nvcsw : -1;
 }
 
@@ -496,6 +499,8 @@ static cell *add_cell(const char *sec, const char *key, int mode, size_t batch, 
 /* ================================================================================================
    T: threads. N worker threads share one allocator state (one heap and cache for slab.h):
      private             each thread churns its own 10,000 live objects (its own trace);
+                         a thread stops once another has done all its pairs (--fixed-work:
+                         each does all of them), so the run times only while all of them ran;
      producer/consumer   N/2 pairs: the producer allocates, writes a byte and passes the object
                          through a bounded single-producer/single-consumer ring to its consumer,
                          which checks the byte and frees it; N = 1: one thread alternates batches.
@@ -518,6 +523,8 @@ static int t_counts[16] = {1, 2}, n_counts = 2, t_max = 2; /* --threads */
 static trace *t_traces;   /* one per thread: T_LIVE live, 8..512 B; 64 B workloads use its slots */
 static uint32_t *t_init64; /* T_LIVE x 64 */
 static void ***t_live;     /* one live array per thread */
+static int t_fixed_work;        /* --fixed-work: no thread stops before all its pairs are done */
+static _Alignas(64) int t_first_done; /* private and control: a thread has done all its pairs */
 
 typedef struct ring {
     _Alignas(64) size_t head; /* written by the producer only */
@@ -546,6 +553,7 @@ typedef struct tjob {
     int ok;
     uint64_t sink; /* R_CPU: the result, so the loop is not optimised away */
     tmark start, end; /* when it left the start barrier and when it finished its last pair */
+    size_t done;      /* private and control: the pairs it did */
 } tjob;
 
 /* The start and end of a thread's timed part; the /proc read outside it. */
@@ -573,6 +581,23 @@ static double t_stolen(const tjob *j)
     if (isnan(s) || j->start.slept < 0 || j->end.slept != j->start.slept)
         return NAN;
     return s > 0 ? s : 0;
+}
+
+/* Private and control: whether to do pair i. A thread stops once another has done all its
+   pairs (polled every 256 pairs): a virtual CPU can run the same work at half the other's
+   speed for seconds, and fixed work per thread would then time the slower one alone at the
+   end, not N threads. */
+static inline int t_more(const tjob *j, size_t i)
+{
+    return i < j->n &&
+           ((i & 255) || t_fixed_work || !__atomic_load_n(&t_first_done, __ATOMIC_RELAXED));
+}
+
+static void t_did(tjob *j, size_t pairs)
+{
+    j->done = pairs;
+    if (pairs == j->n)
+        __atomic_store_n(&t_first_done, 1, __ATOMIC_RELAXED);
 }
 
 static void t_generate(uint64_t seed)
@@ -653,7 +678,7 @@ static void t_private(tjob *j)
     }
     pthread_barrier_wait(j->bar);
     t_start(j);
-    for (i = 0; ok && i < j->n; i++) {
+    for (i = 0; ok && t_more(j, i); i++) {
         uint32_t s = slot[i];
         void *p;
         fr(arg, live[s]);
@@ -664,6 +689,7 @@ static void t_private(tjob *j)
         else
             *(uint32_t *)p = (uint32_t)i;
     }
+    t_did(j, i);
     t_end(j);
     pthread_barrier_wait(j->bar);
     for (i = 0; i < T_LIVE; i++)
@@ -715,13 +741,15 @@ static void *t_main(void *arg)
     } else if (j->role == R_CPU) { /* no allocator: what the machine gives N threads now */
         const uint32_t *slot = j->t->slot;
         uint64_t x = 0;
+        size_t i;
         pthread_barrier_wait(j->bar);
         t_start(j);
-        for (size_t i = 0; i < j->n; i++)
+        for (i = 0; t_more(j, i); i++)
             for (int r = 0; r < 16; r++) { /* about as long as a pair of the allocators */
                 x += slot[i] * 0x9E3779B97F4A7C15ull;
                 x ^= x >> 29;
             }
+        t_did(j, i);
         j->sink = x;
         j->ok = 1;
         t_end(j);
@@ -761,7 +789,7 @@ static double run_tcell(cell *c)
     static tjob job[T_MAXTHREADS];
     pthread_barrier_t bar;
     bench_cfg cfg;
-    double t0, t1, t1_kept, end_kept, ops, w0, s0;
+    double t0, t1, t1_kept, end_kept, pairs, kept_rate, ops, w0, s0;
     memset(&cfg, 0, sizeof cfg);
     cfg.object_size = 64;
     cfg.max_live = (size_t)n * T_LIVE;
@@ -789,16 +817,20 @@ static double run_tcell(cell *c)
             j->q->head = j->q->tail = 0;
         }
     }
+    t_first_done = 0; /* before the threads start: no race */
     s0 = steal_s();
     w0 = now_s();
     for (int k = 0; k < n; k++)
         if (pthread_create(&tid[k], NULL, t_main, &job[k]) != 0)
             die("pthread_create failed (thread %d of %d)", k + 1, n);
     /* The workers take the times (the main thread may get a core only after they finished):
-       from the first thread out of the start barrier to the last one's last operation; less
-       steal: to the last one's last operation had the hypervisor taken no time from it. */
+       from the first thread out of the start barrier to the last one's last operation. Less
+       steal: producer/consumer and --fixed-work end each thread earlier by the time the
+       hypervisor took from it, and the run with the last of them; threads that stop together
+       add up each one's pairs per second of the time not taken from it (the first to finish
+       sets everyone's end, so moving ends would miss the others' steal). */
     t0 = INFINITY;
-    t1 = t1_kept = 0;
+    t1 = t1_kept = pairs = kept_rate = 0;
     c->cpu_run = 0;
     for (int k = 0; k < n; k++) {
         const tjob *j = &job[k];
@@ -808,7 +840,9 @@ static double run_tcell(cell *c)
         t1 = j->end.wall > t1 ? j->end.wall : t1;
         end_kept = j->end.wall - t_stolen(j);
         t1_kept = isnan(end_kept) ? NAN : end_kept > t1_kept ? end_kept : t1_kept; /* NAN stays */
-        c->cpu_run += (double)T_PAIRS / (j->end.cpu - j->start.cpu) / 1e6;
+        kept_rate += (double)j->done / (end_kept - j->start.wall);
+        c->cpu_run += (double)j->done / (j->end.cpu - j->start.cpu) / 1e6;
+        pairs += (double)j->done;
     }
     if (c->work == W_PC) /* two threads work on each object: no per-thread figure */
         c->cpu_run = NAN;
@@ -825,8 +859,8 @@ static double run_tcell(cell *c)
                 a->name, n);
         return -1;
     }
-    ops = (double)T_PAIRS * (c->work != W_PC ? n : n == 1 ? 1 : n / 2);
-    c->kept_run = ops / (t1_kept - t0) / 1e6;
+    ops = c->work != W_PC ? pairs : (double)T_PAIRS * (n == 1 ? 1 : n / 2);
+    c->kept_run = c->work == W_PC || t_fixed_work ? ops / (t1_kept - t0) / 1e6 : kept_rate / 1e6;
     return ops / (t1 - t0) / 1e6;
 }
 
@@ -1847,12 +1881,12 @@ static void usage(int code)
 {
     fprintf(code ? stderr : stdout,
             "usage: bench [--quick] [--scale F] [--reps N] [--only KEY,KEY] [--sections ABCDEFT]\n"
-            "             [--threads N,N,...] [--md FILE] [--tsv FILE] [--instr-tsv FILE]\n"
-            "             [--same-code LIST] [--commit ID]\n"
+            "             [--threads N,N,...] [--fixed-work] [--md FILE] [--tsv FILE]\n"
+            "             [--instr-tsv FILE] [--same-code LIST] [--commit ID]\n"
             "       bench --instr              (under valgrind --tool=callgrind)\n"
             "       bench --instr-report DIR OUT.md OUT.tsv\n"
             "Sections: A B C D (D and D2) E F T (threads; --threads: the thread counts, "
-            "default 1,2).\nKeys for --only: floor, slab-cache, slab-kmalloc, slab-vmalloc, "
+            "default 1,2;\n--fixed-work: each thread does all its pairs).\nKeys for --only: floor, slab-cache, slab-kmalloc, slab-vmalloc, "
             "slab-pages, slab-cache-debug,\nslab-kmalloc-debug, slab-cache-harden, "
             "slab-kmalloc-harden, slab-cache-thr, slab-kmalloc-thr,\nglibc, jemalloc, "
             "mimalloc. See bench/README.md.\n");
@@ -1909,6 +1943,8 @@ int main(int argc, char **argv)
             sections = argv[++i];
         } else if (!strcmp(a, "--threads") && i + 1 < argc) {
             parse_threads(argv[++i]);
+        } else if (!strcmp(a, "--fixed-work")) {
+            t_fixed_work = 1;
         } else if (!strcmp(a, "--md") && i + 1 < argc) {
             md_path = argv[++i];
         } else if (!strcmp(a, "--tsv") && i + 1 < argc) {
@@ -2124,11 +2160,15 @@ int main(int argc, char **argv)
         out("## T: threads (million free+alloc pairs per second)\n\n");
         out("This machine has **%ld cores**%s. N threads share one allocator (slab.h: one heap "
             "and, for 64 B, one cache, built with `-DSLAB_THREADS=1`). *private*: each thread "
-            "keeps its own %s live objects and makes %s random free+alloc pairs on them (its "
-            "own fixed-seed trace, generated before timing). ",
+            "keeps its own %s live objects and makes random free+alloc pairs on them (its own "
+            "fixed-seed trace of %s pairs, generated before timing)%s. ",
             ncpus, t_max > ncpus ? ": with more threads than cores the figures show "
                                  "oversubscription, not scaling" : "",
-            count(T_LIVE), count(T_PAIRS));
+            count(T_LIVE), count(T_PAIRS),
+            t_fixed_work ? ", all of them in every thread (`--fixed-work`)"
+                         : "; the threads stop when the first has made all of its pairs, so "
+                           "that a run counts N threads at work, not the slowest one alone "
+                           "at the end (the control too)");
         out("*producer/consumer*: N/2 pairs of threads; the producer allocates %s objects and "
             "passes them through a bounded single-producer/single-consumer ring of %d to its "
             "consumer, which checks a byte and frees them (N = 1: one thread produces and "
