@@ -1886,8 +1886,9 @@ static void usage(int code)
             "       bench --instr              (under valgrind --tool=callgrind)\n"
             "       bench --instr-report DIR OUT.md OUT.tsv\n"
             "Sections: A B C D (D and D2) E F T (threads; --threads: the thread counts, "
-            "default 1,2;\n--fixed-work: each thread does all its pairs).\nKeys for --only: floor, slab-cache, slab-kmalloc, slab-vmalloc, "
-            "slab-pages, slab-cache-debug,\nslab-kmalloc-debug, slab-cache-harden, "
+            "default 1,2;\n--fixed-work: each thread does all its pairs).\nKeys for --only: "
+            "floor, slab-cache, slab-kmalloc, slab-vmalloc, slab-pages, slab-cache-debug,\n"
+            "slab-kmalloc-debug, slab-cache-harden, "
             "slab-kmalloc-harden, slab-cache-thr, slab-kmalloc-thr,\nglibc, jemalloc, "
             "mimalloc. See bench/README.md.\n");
     exit(code);
