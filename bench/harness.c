@@ -1736,11 +1736,10 @@ typedef struct icell {
 
 static int icmp_order(const char *key)
 {
-    static const char *order[] = {"floor",        "slab-cache",         "slab-cache-debug",
-                                  "slab-cache-harden", "slab-cache-thr", "slab-kmalloc",
-                                  "slab-kmalloc-debug", "slab-kmalloc-harden", "slab-kmalloc-thr",
-                                  "slab-vmalloc", "slab-pages",         "glibc",
-                                  "jemalloc",     "mimalloc"};
+    static const char *order[] = {"floor", "slab-cache", "slab-cache-debug", "slab-cache-harden",
+                                  "slab-cache-thr", "slab-kmalloc", "slab-kmalloc-debug",
+                                  "slab-kmalloc-harden", "slab-kmalloc-thr", "slab-vmalloc",
+                                  "slab-pages", "glibc", "jemalloc", "mimalloc"};
     for (int i = 0; i < (int)(sizeof order / sizeof *order); i++)
         if (!strcmp(order[i], key))
             return i;
