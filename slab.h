@@ -2276,24 +2276,21 @@ SLAB__PRIVATE void slab__cpu_swap(slab__cpu *cpu)
 }
 #endif
 
-// The fast paths' swap: the loaded magazine afterwards, with an object for an allocation or
-// room for a free; NULL when the previous one has neither, or the thread has no magazines of c
-// (the slow path decides).
+#if SLAB_THREADS
+// The swap on a miss of the fast paths (SLAB_THREADS), which the slow paths try first, with no
+// lock: the loaded magazine afterwards, with an object for an allocation or room for a free;
+// NULL when the previous one has neither, or the thread has no magazines of c. Done there, the
+// fast paths end in tail calls and keep no stack frame.
 SLAB__PRIVATE slab__mag *slab__swapped_mag(slab_cache *c, int for_free)
 {
-#if SLAB_THREADS
     slab__cpu *cpu = &SLAB__LOAD_ACQ(c->cpu)[slab__tid];
     slab__mag *m = cpu->prev;
     if (cpu->gen != SLAB__LOAD(c->drain_gen) || (for_free ? m->count || !m->size : !m->count))
         return NULL;
     slab__cpu_swap(cpu);
     return m;
-#else
-    (void)c;
-    (void)for_free;
-    return NULL;
-#endif
 }
+#endif
 
 // Whether magazine m has room for one more object.
 SLAB__PRIVATE int slab__mag_room(const slab__mag *m)
@@ -2958,6 +2955,13 @@ SLAB__PRIVATE SLAB__COLD void *slab__alloc_slow(slab_cache *c)
     int tries = 0;
     if (!slab__cache_ok(c))
         return NULL;
+#if SLAB_THREADS
+    {
+        slab__mag *m;
+        if (SLAB__FAST && c->magic == SLAB__CACHE_MAGIC && (m = slab__swapped_mag(c, 0)) != NULL)
+            return slab__mag_pop(m);
+    }
+#endif
     // The heap's own bookkeeping is never injected (as failslab spares its cache of caches).
     if (!(c->flags & SLAB__INTERNAL) && slab__injected(c->heap, c, c->object_size, c->flags))
         return NULL;
@@ -2978,7 +2982,7 @@ SLAB_API void *slab_cache_alloc(slab_cache *c)
 {
     if (SLAB__LIKELY(SLAB__FAST && c && c->magic == SLAB__CACHE_MAGIC)) {
         slab__mag *m = slab__my_mag(c);
-        if (SLAB__LIKELY(m->count) || (m = slab__swapped_mag(c, 0)) != NULL)
+        if (SLAB__LIKELY(m->count))
             return slab__mag_pop(m);
     }
     return slab__alloc_slow(c);
@@ -3000,10 +3004,19 @@ SLAB_API void *slab_cache_zalloc(slab_cache *c)
     return obj;
 }
 
-// Free when the fast path cannot serve: a full magazine, another region, hooks, NULL, a bad
-// handle or a bad pointer.
-SLAB__PRIVATE SLAB__COLD void slab__free_slow(slab_cache *c, void *obj)
+// Free when the fast path cannot serve: a full magazine (checked: the fast path found obj
+// freeable and the loaded magazine full), another region, hooks, NULL, a bad handle or a bad
+// pointer.
+SLAB__PRIVATE SLAB__COLD void slab__free_slow(slab_cache *c, void *obj, int checked)
 {
+#if SLAB_THREADS
+    slab__mag *m;
+    if (checked && (m = slab__swapped_mag(c, 1)) != NULL) {
+        slab__mag_push(m, obj);
+        return;
+    }
+#endif
+    (void)checked;
     if (!obj || !slab__cache_ok(c))
         return;
     SLAB__NUMBER_THREAD();
@@ -3019,14 +3032,17 @@ SLAB_API void slab_cache_free(slab_cache *c, void *obj)
         size_t off = (size_t)(slab__addr(obj) - slab__addr(h->zone.base));
         if (SLAB__LIKELY(off < h->zone.span)) {
             uint32_t head = h->zone.pages[off >> h->page_shift].head;
-            if (SLAB__LIKELY(slab__fast_freeable(c, h, &h->zone.pages[head], head, off, obj, m)) &&
-                (SLAB__LIKELY(slab__mag_room(m)) || (m = slab__swapped_mag(c, 1)) != NULL)) {
-                slab__mag_push(m, obj);
+            if (SLAB__LIKELY(slab__fast_freeable(c, h, &h->zone.pages[head], head, off, obj, m))) {
+                if (SLAB__LIKELY(slab__mag_room(m))) {
+                    slab__mag_push(m, obj);
+                    return;
+                }
+                slab__free_slow(c, obj, 1);
                 return;
             }
         }
     }
-    slab__free_slow(c, obj);
+    slab__free_slow(c, obj, 0);
 }
 
 // Free objects in c's active slabs other than mine (the caller holds c's lock): out of reach.
@@ -3638,8 +3654,7 @@ SLAB_API void *slab_kmalloc(slab_heap *h, size_t size)
         slab_cache *c = SLAB__LOAD_ACQ(h->kmalloc[slab__kmalloc_index(size)]);
         if (SLAB__LIKELY(c && c->magic == SLAB__CACHE_MAGIC)) { // SLOW: fault injection
             slab__mag *m = slab__my_mag(c);
-            if (SLAB__LIKELY(m->count) || (m = slab__swapped_mag(c, 0)) != NULL)
-                return slab__mag_pop(m);
+            return SLAB__LIKELY(m->count) ? slab__mag_pop(m) : slab__alloc_slow(c);
         }
     }
     return slab__kmalloc_slow(h, size, 0);
@@ -4037,9 +4052,12 @@ SLAB_API void slab_kfree(slab_heap *h, void *p)
             slab_cache *c = pg->cache; // set on slab heads only, to their live cache (I1)
             if (SLAB__LIKELY(c && c->kmalloc)) {
                 slab__mag *m = slab__my_mag(c);
-                if (SLAB__LIKELY(slab__fast_freeable(c, h, pg, head, off, p, m)) &&
-                    (SLAB__LIKELY(slab__mag_room(m)) || (m = slab__swapped_mag(c, 1)) != NULL)) {
-                    slab__mag_push(m, p);
+                if (SLAB__LIKELY(slab__fast_freeable(c, h, pg, head, off, p, m))) {
+                    if (SLAB__LIKELY(slab__mag_room(m))) {
+                        slab__mag_push(m, p);
+                        return;
+                    }
+                    slab__free_slow(c, p, 1);
                     return;
                 }
             }
