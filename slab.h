@@ -2604,6 +2604,17 @@ SLAB__PRIVATE const slab__page *slab__active_at(const slab_cache *c, unsigned i)
 
 #if SLAB_THREADS
 
+// Puts every thread's active slab back on its list (the caller holds c's lock, which guards
+// them): shrink and reclaim then release the empty ones, and the free objects of the others
+// are within every thread's reach, not only their owner's. A thread's next refill takes an
+// active slab again, as it does after its drain.
+SLAB__PRIVATE void slab__actives_put(slab_cache *c)
+{
+    unsigned t;
+    for (t = 0; t < SLAB__CPU_SLOTS; t++)
+        slab__active_put(c, &c->cpu[t].active);
+}
+
 // Empties every thread's magazines of c and gives them up, then the slots: no thread may
 // use c any more (it is being destroyed).
 SLAB__PRIVATE void slab__cpus_release(slab_cache *c)
@@ -2872,6 +2883,7 @@ SLAB__PRIVATE size_t slab__release_empty(slab_cache *c)
     slab__cpu *own = slab__own_cpu(c);
     if (own)
         slab__cpu_flush(c, own);
+    slab__actives_put(c);
 #else
     slab__mag_flush(c, &c->mag, c->mag.count);
 #endif

@@ -9,7 +9,8 @@
  * exact statistics (the objects each cache holds are those the threads left live), then
  * everything is freed and the caches shrink to no slab at all. Last, in a fixed order, which
  * full magazines of the depot a thread that allocates without freeing gets (depot_affinity),
- * and that two threads allocating by turns fill from slabs of their own (fill_slabs_apart).
+ * that two threads allocating by turns fill from slabs of their own (fill_slabs_apart), and
+ * that reclaim reaches the free objects of an idle thread's active slab (reach_actives).
  *
  * Built with SLAB_MAX_THREADS=4, so the 8-thread round also runs threads without magazines.
  * Prints "N passed, N failed" last.
@@ -454,6 +455,77 @@ static void fill_slabs_apart(void)
     CHECK(slab_cache_destroy(apart_cache) == SLAB_ERR_OK);
 }
 
+/* Reclaim reaches every thread's active slab: thread B allocates one object, so that its
+   active slab holds free objects beside those its magazine took, and waits (a worker asleep
+   in a job system). The main thread then allocates from the same cache until the heap runs
+   out. Reclaim puts B's active slab back on its list, so the main thread gets its free
+   objects too: at the end, every free object of the cache is in B's magazines. */
+static slab_cache *reach_cache;
+static pthread_barrier_t reach_turn;
+static size_t reach_nomem; /* the heap's reports: out of memory, once */
+
+static void on_reach_error(slab_heap *h, slab_error code, const void *ptr, const char *msg,
+                           void *user)
+{
+    if (code == SLAB_ERR_NOMEM)
+        reach_nomem++; /* only the main thread allocates more than one object */
+    else
+        on_error(h, code, ptr, msg, user);
+}
+
+static void *reach_worker(void *unused)
+{
+    void *p;
+    (void)unused;
+    WCHECK((p = slab_cache_alloc(reach_cache)) != NULL);
+    pthread_barrier_wait(&reach_turn); /* the main thread's turn */
+    pthread_barrier_wait(&reach_turn);
+    slab_cache_free(reach_cache, p);
+    return NULL; /* the thread's exit returns its magazines */
+}
+
+static void reach_actives(void)
+{
+    static void *got[4096];
+    size_t npages = 48, size = slab_heap_region_size(npages, 0), n = 0, i;
+    void *region = malloc(size);
+    slab_heap_config cfg;
+    slab_heap *h;
+    slab_slabinfo si;
+    pthread_t b;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.on_error = on_reach_error;
+    h = region ? slab_heap_init(region, size, &cfg) : NULL;
+    CHECK(h != NULL);
+    if (!h) {
+        free(region);
+        return;
+    }
+    reach_cache = slab_cache_create(h, "reach", 64, 0, 0, NULL, NULL);
+    CHECK(reach_cache != NULL);
+    pthread_barrier_init(&reach_turn, NULL, 2);
+    CHECK(pthread_create(&b, NULL, reach_worker, NULL) == 0);
+    pthread_barrier_wait(&reach_turn);
+    while (n < sizeof got / sizeof got[0] && (got[n] = slab_cache_alloc(reach_cache)) != NULL)
+        n++;
+    CHECK(n > 0 && n < sizeof got / sizeof got[0] && reach_nomem == 1); /* the heap ran out */
+    CHECK(slab_cache_info(reach_cache, &si) == SLAB_ERR_OK);
+    CHECK(si.cached_objs > 0);                          /* B's magazine */
+    CHECK(si.active_objs == n + 1);                     /* the main thread's and B's one */
+    CHECK(si.num_objs == si.active_objs + si.cached_objs); /* no other free object left */
+    CHECK(slab_heap_check(h) == 0);
+    pthread_barrier_wait(&reach_turn);
+    CHECK(pthread_join(b, NULL) == 0);
+    pthread_barrier_destroy(&reach_turn);
+    for (i = 0; i < n; i++)
+        slab_cache_free(reach_cache, got[i]);
+    slab_thread_flush();
+    CHECK(slab_cache_destroy(reach_cache) == SLAB_ERR_OK);
+    CHECK(slab_heap_check(h) == 0);
+    slab_heap_destroy(h);
+    free(region);
+}
+
 int main(void)
 {
     size_t size = (size_t)64 << 20;
@@ -474,6 +546,7 @@ int main(void)
     round_of(8);
     depot_affinity();
     fill_slabs_apart();
+    reach_actives();
     CHECK(corrupt == 0);
     CHECK(errors_seen == 0);
     for (ci = 0; ci < NCACHES; ci++)
