@@ -1757,17 +1757,14 @@ SLAB__PRIVATE slab__page *slab__take(slab_heap *h, unsigned order, slab__zone **
     }
 }
 
-// A block of 2^order pages for an allocation of size bytes (the caller holds the page lock):
-// fault injection first, then slab__take with reclaim. NULL, counted and reported with msg,
+// A block of 2^order pages for an allocation that fault injection let through (the caller
+// holds the page lock once): slab__take with reclaim. NULL, counted and reported with msg,
 // when there is none. inline: builds for speed put no call on the vmalloc path; builds for
 // size keep one copy.
-SLAB__PRIVATE inline slab__page *slab__take_or_reclaim(slab_heap *h, unsigned order, size_t size,
-                                                slab__zone **zp, const char *msg)
+SLAB__PRIVATE inline slab__page *slab__take_or_oom(slab_heap *h, unsigned order, slab__zone **zp,
+                                                   const char *msg)
 {
-    slab__page *pg;
-    if (slab__injected(h, NULL, size, 0))
-        return NULL;
-    pg = slab__take(h, order, zp, 1);
+    slab__page *pg = slab__take(h, order, zp, 1);
     if (!pg)
         slab__oom(h, NULL, msg, 0);
     return pg;
@@ -1784,8 +1781,9 @@ SLAB_API void *slab_pages_alloc(slab_heap *h, unsigned order)
         return NULL;
     }
     SLAB__LOCK(h->pages);
-    pg = slab__take_or_reclaim(h, order, (size_t)1 << h->page_shift << order, &z,
-                               "no free block of the requested order");
+    pg = slab__injected(h, NULL, (size_t)1 << h->page_shift << order, 0)
+             ? NULL
+             : slab__take_or_oom(h, order, &z, "no free block of the requested order");
     if (pg)
         h->block_pages += slab__order_pages(order);
     SLAB__UNLOCK(h->pages);
@@ -3759,17 +3757,16 @@ SLAB__PRIVATE void *slab__large_alloc(slab_heap *h, size_t size, unsigned state,
         slab__report(h, SLAB_ERR_INVALID_ARG, NULL, "allocation size is absurdly large");
         return NULL;
     }
+    if (slab__injected(h, NULL, size, 0))
+        return NULL;
     pg = SLAB_RUN_CACHE && npages <= SLAB__RUN_MAX ? h->runs[npages] : NULL;
     if (pg) { // a parked run of this length, still marked as one (I10)
-        if (slab__injected(h, NULL, size, 0))
-            return NULL;
         z = &h->zone;
         h->runs[npages] = pg->next;
         h->nr_runs[npages]--;
         pg->state = (uint8_t)state;
     } else {
-        pg = slab__take_or_reclaim(h, slab__order_for(npages), size, &z,
-                                   "no run of free pages large enough");
+        pg = slab__take_or_oom(h, slab__order_for(npages), &z, "no run of free pages large enough");
         if (!pg)
             return NULL;
         uint32_t i = slab__index(z, pg);
