@@ -2086,12 +2086,26 @@ SLAB__PRIVATE SLAB__OUTLINE void slab__mark_tails(slab__zone *z, uint32_t i, uns
 
 // Carves a new slab for c from the page heap and runs the constructor on its objects; NULL
 // when no block of the slab's order is free (no reclaim: the callers decide).
+// Runs the constructor on each object of a new slab, the first at obj, and links them all into
+// its free list in address order (for locality).
+SLAB__PRIVATE void slab__carve(const slab_cache *c, char *obj)
+{
+    size_t stride = c->stride, link = c->link_off;
+    char *last = obj + (size_t)(c->objperslab - 1) * stride, *o;
+    if (c->ctor)
+        for (o = obj; o <= last; o += stride)
+            c->ctor(o, c->ctx);
+    for (o = obj; o < last; o += stride)
+        *(void **)(void *)(o + link) = o + stride;
+    *(void **)(void *)(last + link) = NULL;
+}
+
 SLAB__PRIVATE slab__page *slab__slab_new(slab_cache *c)
 {
     slab_heap *h = c->heap;
     slab__zone *z = NULL;
     slab__page *pg;
-    uint32_t i, n;
+    uint32_t i;
     char *obj;
     SLAB__LOCK(h->pages); // block states are the page heap's: its coalescing reads them
     pg = slab__take(h, c->order, &z, 0);
@@ -2111,13 +2125,9 @@ SLAB__PRIVATE slab__page *slab__slab_new(slab_cache *c)
     obj = slab__page_addr(h, z, pg) + pg->colour;
     SLAB__STORE(pg->freelist, (void *)obj);
     SLAB__OPEN(obj - pg->colour, (size_t)1 << h->page_shift << c->order);
-    for (n = 0; n < c->objperslab; n++, obj += c->stride) { // in address order, for locality
-        if (c->ctor)
-            c->ctor(obj, c->ctx);
-        *(void **)(void *)(obj + c->link_off) = n + 1 < c->objperslab ? obj + c->stride : NULL;
-    }
+    slab__carve(c, obj);
 #if SLAB__HOOKS
-    slab__slab_prepare(c, obj - c->slot_bytes - pg->colour, pg);
+    slab__slab_prepare(c, obj - pg->colour, pg);
 #endif
     c->nr_slabs++;
     c->slab_pages += slab__order_pages(c->order);
@@ -2191,10 +2201,10 @@ SLAB__PRIVATE SLAB__OUTLINE size_t slab__take_run(slab_cache *c, slab__page *pg,
                                                   size_t max)
 {
     void *obj = pg->freelist;
-    size_t n = 0;
+    size_t n = 0, link = c->link_off; // a local: the stores to out[] may alias c
     for (; obj && n < max; n++) {
         out[n] = obj;
-        obj = slab__link_get(obj, c->link_off);
+        obj = slab__link_get(obj, link);
     }
     SLAB__STORE(pg->freelist, obj);
     SLAB__STORE(pg->inuse, pg->inuse + (uint32_t)n);
@@ -2319,6 +2329,7 @@ SLAB__PRIVATE char *slab__slab_base(const slab_cache *c, const slab__page *pg)
 SLAB__PRIVATE size_t slab__push_many(slab_cache *c, void *const *objs, size_t n, int hooks)
 {
     size_t i = 0, pushed = 0, span = (size_t)1 << c->heap->page_shift << c->order;
+    size_t link = c->link_off; // a local: the links stored may alias c and objs
     (void)hooks;
     while (i < n) {
         const slab__zone *z = NULL;
@@ -2335,13 +2346,16 @@ SLAB__PRIVATE size_t slab__push_many(slab_cache *c, void *const *objs, size_t n,
         lo = slab__addr(slab__page_addr(c->heap, z, pg));
         was = pg->inuse;
         head = pg->freelist;
-        for (; i < n && objs[i] && slab__addr(objs[i]) - lo < span; i++) {
+        for (; i < n; i++) {
+            void *obj = objs[i];
+            if (!obj || slab__addr(obj) - lo >= span)
+                break;
 #if SLAB__HOOKS
-            if (hooks && !slab__on_free(c, objs[i]))
+            if (hooks && !slab__on_free(c, obj))
                 continue;
 #endif
-            slab__link_set(objs[i], c->link_off, head);
-            head = objs[i];
+            slab__link_set(obj, link, head);
+            head = obj;
             k++;
         }
         SLAB__STORE(pg->freelist, head);
@@ -2356,16 +2370,17 @@ SLAB__PRIVATE size_t slab__push_many(slab_cache *c, void *const *objs, size_t n,
     return pushed;
 }
 
-// Returns the n oldest objects of magazine m to their slabs.
+// Returns the n oldest objects of magazine m to their slabs, at least half of them: the rest
+// then move down in one copy, with no overlap.
 SLAB__PRIVATE void slab__mag_flush(slab_cache *c, slab__mag *m, uint32_t n)
 {
-    uint32_t i;
+    uint32_t keep = m->count - n;
     if (!n)
         return;
+    SLAB_ASSERT(keep <= n);
     slab__push_many(c, m->obj + 1, n, 0);
-    for (i = n + 1; i <= m->count; i++)
-        m->obj[i - n] = m->obj[i];
-    SLAB__STORE(m->count, m->count - n);
+    SLAB_MEMCPY(m->obj + 1, m->obj + 1 + n, keep * sizeof *m->obj);
+    SLAB__STORE(m->count, keep);
 }
 
 // Fills the empty magazine m with up to half its room of objects from the slabs, making the
