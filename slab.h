@@ -2084,8 +2084,6 @@ SLAB__PRIVATE SLAB__OUTLINE void slab__mark_tails(slab__zone *z, uint32_t i, uns
     }
 }
 
-// Carves a new slab for c from the page heap and runs the constructor on its objects; NULL
-// when no block of the slab's order is free (no reclaim: the callers decide).
 // Runs the constructor on each object of a new slab, the first at obj, and links them all into
 // its free list in address order (for locality).
 SLAB__PRIVATE void slab__carve(const slab_cache *c, char *obj)
@@ -2100,6 +2098,8 @@ SLAB__PRIVATE void slab__carve(const slab_cache *c, char *obj)
     *(void **)(void *)(last + link) = NULL;
 }
 
+// Carves a new slab for c from the page heap and runs the constructor on its objects; NULL
+// when no block of the slab's order is free (no reclaim: the callers decide).
 SLAB__PRIVATE slab__page *slab__slab_new(slab_cache *c)
 {
     slab_heap *h = c->heap;

@@ -29,7 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STEPS 20000
+#ifndef STEPS
+#define STEPS 20000 /* steps per thread; -DSTEPS=N for a longer soak */
+#endif
 #define LIVE 64     /* objects a thread holds at most */
 #define QUEUE 1024  /* objects in flight between threads */
 #define NCACHES 2
