@@ -645,8 +645,14 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 // depot under the cache's lock, and the objects they move change cores: 64 makes those
 // exchanges about five times rarer than 32 under a random size mix (2-thread kmalloc in
 // bench/README.md), for 256 more bytes per magazine.
+// Threaded magazines of large objects hold fewer: at most SLAB__MAG_BYTES of them, and at least
+// SLAB__MAG_MIN. A thread that sleeps keeps its magazines' objects out of every other thread's
+// reach (and out of reclaim's) until its next call, so each one must hold little memory: 64
+// magazine slots of the 32 KiB class would keep 4 MiB per thread, these keep 256 KiB.
 #if SLAB_THREADS
 #define SLAB__MAG_SIZE 64u
+#define SLAB__MAG_BYTES ((size_t)32 << 10)
+#define SLAB__MAG_MIN 4u
 #else
 #define SLAB__MAG_SIZE 32u
 #endif
@@ -767,7 +773,7 @@ typedef struct slab__meta {
 // (I7). obj[0] stays NULL, so that obj[count] is always the latest or NULL.
 typedef struct slab__mag {
     uint32_t count;
-    uint32_t size;          // room: SLAB__MAG_SIZE, or 0 for slab__no_mag (SLAB_THREADS)
+    uint32_t size;          // room: slab__mag_cap(cache), or 0 for slab__no_mag (SLAB_THREADS)
     struct slab__mag *next; // on a depot list (SLAB_THREADS)
 #if SLAB_THREADS
     unsigned owner;         // the number of the thread that gave it to the depot full
@@ -2300,10 +2306,16 @@ SLAB__PRIVATE slab__mag *slab__swapped_mag(slab_cache *c, int for_free)
 }
 #endif
 
+// The objects magazine m can hold.
+SLAB__PRIVATE uint32_t slab__mag_room_of(const slab__mag *m)
+{
+    return SLAB_THREADS ? m->size : SLAB__MAG_SIZE;
+}
+
 // Whether magazine m has room for one more object.
 SLAB__PRIVATE int slab__mag_room(const slab__mag *m)
 {
-    return m->count < (SLAB_THREADS ? m->size : SLAB__MAG_SIZE);
+    return m->count < slab__mag_room_of(m);
 }
 
 // slab__obj_slab for a free: obj must also not be the object freed last (in the magazine).
@@ -2388,12 +2400,12 @@ SLAB__PRIVATE void slab__mag_flush(slab_cache *c, slab__mag *m, uint32_t n)
 // how many it got (0: no pages).
 SLAB__PRIVATE uint32_t slab__mag_fill(slab_cache *c, slab__mag *m, slab__page **active)
 {
-    size_t n = m->count;
-    while (n < SLAB__MAG_SIZE / 2) {
+    size_t n = m->count, half = slab__mag_room_of(m) / 2;
+    while (n < half) {
         slab__page *pg = *active;
         if ((!pg || !pg->freelist) && (n || (pg = slab__refill(c, active)) == NULL))
             break;
-        n += slab__take_run(c, pg, (void **)m->obj + n + 1, SLAB__MAG_SIZE / 2 - n);
+        n += slab__take_run(c, pg, (void **)m->obj + n + 1, half - n);
     }
     SLAB__STORE(m->count, (uint32_t)n);
     return m->count;
@@ -2409,7 +2421,14 @@ SLAB__PRIVATE uint32_t slab__mag_fill(slab_cache *c, slab__mag *m, slab__page **
 // refills, 512 objects) left 44-214 of a thread's 820-905 pages holding both threads' objects
 // in make bench-layout (797 and none now); a producer only pays a slower start, and a full
 // depot serves it anyway.
-#define SLAB__TAKER (32u * SLAB__MAG_SIZE)
+#define SLAB__TAKER 32u // magazines' worth of objects
+
+// The room of c's magazines: SLAB__MAG_SIZE objects, fewer of large objects (SLAB__MAG_BYTES).
+SLAB__PRIVATE uint32_t slab__mag_cap(const slab_cache *c)
+{
+    size_t n = SLAB__MAG_BYTES / c->object_size;
+    return n >= SLAB__MAG_SIZE ? SLAB__MAG_SIZE : n > SLAB__MAG_MIN ? (uint32_t)n : SLAB__MAG_MIN;
+}
 
 // Whether this thread keeps magazines for c: the heap's own caches go to their slabs directly
 // (their magazines would come from one of them), and so do threads without a number.
@@ -2429,7 +2448,7 @@ SLAB__PRIVATE slab__mag *slab__mag_new(slab_cache *c)
     if (!m)
         return &slab__no_mag;
     m->count = 0;
-    m->size = SLAB__MAG_SIZE;
+    m->size = slab__mag_cap(c);
     m->next = NULL;
     m->obj[0] = NULL;
     return m;
@@ -2492,7 +2511,7 @@ SLAB__PRIVATE slab__mag *slab__depot_take_full(slab_cache *c, int any)
 // Counts the objects a refill put in the calling thread's loaded magazine m (SLAB__TAKER).
 SLAB__PRIVATE slab__mag *slab__cpu_took(slab__cpu *cpu, slab__mag *m)
 {
-    if (cpu->taken < SLAB__TAKER)
+    if (cpu->taken < SLAB__TAKER * m->size)
         cpu->taken += m->count;
     return m;
 }
@@ -2659,7 +2678,7 @@ SLAB__PRIVATE slab__mag *slab__mag_for_alloc(slab_cache *c)
         slab__cpu_swap(cpu);
         return cpu->loaded;
     }
-    if ((m = slab__depot_take_full(c, cpu->taken >= SLAB__TAKER)) != NULL)
+    if ((m = slab__depot_take_full(c, cpu->taken >= SLAB__TAKER * slab__mag_cap(c))) != NULL)
         return slab__cpu_took(cpu, slab__cpu_load_full(c, cpu, m));
     if (!cpu->loaded->size && !(cpu->loaded = slab__mag_new(c))->size)
         return NULL;
@@ -4795,8 +4814,12 @@ SLAB__PRIVATE int slab__check_magazine(const slab_cache *c, const slab__mag *m,
                                        slab__check_state *st)
 {
     uint32_t i, j;
-    if (m->count > SLAB__MAG_SIZE || m->obj[0])
+    if (m->count > slab__mag_room_of(m) || m->obj[0])
         return slab__broken(st, 7, "a cache's magazine count or sentinel is wrong");
+#if SLAB_THREADS
+    if (m->size && m->size != slab__mag_cap(c))
+        return slab__broken(st, 7, "a magazine's room is not its cache's");
+#endif
     for (i = 1; i <= m->count; i++) {
         if (!slab__obj_slab(c, m->obj[i]))
             return slab__broken(st, 7, "a cache's magazine holds a pointer that is not its object");

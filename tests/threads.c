@@ -10,7 +10,8 @@
  * everything is freed and the caches shrink to no slab at all. Last, in a fixed order, which
  * full magazines of the depot a thread that allocates without freeing gets (depot_affinity),
  * that two threads allocating by turns fill from slabs of their own (fill_slabs_apart), and
- * that reclaim reaches the free objects of an idle thread's active slab (reach_actives).
+ * that reclaim reaches the free objects of an idle thread's active slab (reach_actives), and
+ * that an idle thread's magazines of large objects hold little (big_objects_cached_little).
  *
  * Built with SLAB_MAX_THREADS=4, so the 8-thread round also runs threads without magazines.
  * Prints "N passed, N failed" last.
@@ -325,12 +326,13 @@ static void round_of(int nthreads)
 
 /* The depot and who takes from it, in a fixed order (one thread runs at a time): thread A frees
    more than its two magazines hold, so full magazines of A's objects wait in the depot. Thread
-   B then allocates without freeing. Its first SLAB__TAKER allocations (32 magazines' worth)
+   B then allocates without freeing. Its first 32 magazines' worth of allocations (AFFINITY_TAKER)
    come from the slabs, not from A's magazines: a thread that also frees would spread its
    working set over A's pages. Allocating on, B shows itself a taker (a producer whose consumer
    frees) and gets A's magazines. */
 #define AFFINITY_OBJS 512
-#define AFFINITY_B_OBJS (SLAB__TAKER + 4 * SLAB__MAG_SIZE)
+#define AFFINITY_TAKER (SLAB__TAKER * SLAB__MAG_SIZE) /* objects: 64 B ones fill whole magazines */
+#define AFFINITY_B_OBJS (AFFINITY_TAKER + 4 * SLAB__MAG_SIZE)
 static slab_cache *aff_cache;
 static void *aff_a[AFFINITY_OBJS];
 static size_t aff_first_from_a, aff_later_from_a;
@@ -368,7 +370,7 @@ static void *affinity_b(void *unused)
         if (!got[n])
             break;
         if (from_a(got[n]))
-            *(n < SLAB__TAKER ? &aff_first_from_a : &aff_later_from_a) += 1;
+            *(n < AFFINITY_TAKER ? &aff_first_from_a : &aff_later_from_a) += 1;
         n++;
     }
     for (i = 0; i < n; i++)
@@ -528,6 +530,55 @@ static void reach_actives(void)
     free(region);
 }
 
+/* A thread's magazines of large objects hold little: thread B allocates 32 objects of 8 KiB
+   and frees them, then waits (a worker asleep in a job system). A shrink from the main thread
+   takes back what the depot holds; what stays out of its reach, in B's two magazines, is at
+   most 2 x 4 objects (32 KiB of objects a magazine), not the 32 (two magazines of 64 slots
+   each hold them all). B's exit returns those too. */
+#define BIG_SIZE 8192
+#define BIG_OBJS 32
+static slab_cache *big_cache;
+static pthread_barrier_t big_turn;
+
+static void *big_worker(void *unused)
+{
+    void *p[BIG_OBJS];
+    size_t i;
+    (void)unused;
+    for (i = 0; i < BIG_OBJS; i++)
+        WCHECK((p[i] = slab_cache_alloc(big_cache)) != NULL);
+    for (i = 0; i < BIG_OBJS; i++)
+        slab_cache_free(big_cache, p[i]);
+    pthread_barrier_wait(&big_turn); /* the main thread's turn */
+    pthread_barrier_wait(&big_turn);
+    return NULL;
+}
+
+static void big_objects_cached_little(void)
+{
+    slab_slabinfo si;
+    pthread_t b;
+    big_cache = slab_cache_create(heap, "big", BIG_SIZE, 0, 0, NULL, NULL);
+    CHECK(big_cache != NULL);
+    if (!big_cache)
+        return;
+    pthread_barrier_init(&big_turn, NULL, 2);
+    CHECK(pthread_create(&b, NULL, big_worker, NULL) == 0);
+    pthread_barrier_wait(&big_turn);
+    slab_heap_shrink(heap);
+    CHECK(slab_cache_info(big_cache, &si) == SLAB_ERR_OK);
+    CHECK(si.active_objs == 0);
+    CHECK(si.cached_objs > 0 && si.cached_objs <= 2 * 4);
+    CHECK(slab_heap_check(heap) == 0);
+    pthread_barrier_wait(&big_turn);
+    CHECK(pthread_join(b, NULL) == 0);
+    pthread_barrier_destroy(&big_turn);
+    slab_cache_shrink(big_cache);
+    CHECK(slab_cache_info(big_cache, &si) == SLAB_ERR_OK);
+    CHECK(si.cached_objs == 0 && si.num_slabs == 0);
+    CHECK(slab_cache_destroy(big_cache) == SLAB_ERR_OK);
+}
+
 int main(void)
 {
     size_t size = (size_t)64 << 20;
@@ -549,6 +600,7 @@ int main(void)
     depot_affinity();
     fill_slabs_apart();
     reach_actives();
+    big_objects_cached_little();
     CHECK(corrupt == 0);
     CHECK(errors_seen == 0);
     for (ci = 0; ci < NCACHES; ci++)
