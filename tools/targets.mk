@@ -18,7 +18,8 @@
 
 EXAMPLE_TESTS := example-embedded example-cpp_allocator-cpp11-g++ \
                  example-cpp_allocator-cpp17-g++ example-cpp_allocator-cpp11-clang++ \
-                 example-cpp_allocator-cpp17-clang++ example-lua_alloc example-sqlite_alloc
+                 example-cpp_allocator-cpp17-clang++ example-lua_alloc example-sqlite_alloc \
+                 example-jobs
 COMPILE_64 += $(EXAMPLE_TESTS)
 test-compile: $(addprefix $(B)/compile/,$(EXAMPLE_TESTS))
 
@@ -47,6 +48,10 @@ $(B)/compile/example-lua_alloc $(B)/examples/lua_alloc: examples/lua_alloc.c sla
 $(B)/compile/example-sqlite_alloc $(B)/examples/sqlite_alloc: examples/sqlite_alloc.c slab.h | $(B)/compile $(B)/examples
 	$(call need_header,/usr/include/sqlite3.h,libsqlite3-dev)
 	$(GCC) -std=c99 -O2 $(WARN) -I. $< $(SQLITE_LIBS) -o $@
+
+# The job system runs threads: SLAB_THREADS needs -pthread (docs/threads.md).
+$(B)/compile/example-jobs $(B)/examples/jobs: examples/jobs.c slab.h | $(B)/compile $(B)/examples
+	$(GCC) -std=c99 -O2 $(WARN) -pthread -I. $< -o $@
 
 cross:
 	@bash tools/cross/run.sh
