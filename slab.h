@@ -2717,7 +2717,7 @@ SLAB__PRIVATE slab__mag *slab__mag_for_free(slab_cache *c)
     // Both full: the previous one goes to the depot, an empty one takes the loaded one's place.
     e = slab__depot_take(&c->depot_empty, &c->depot_nempty);
     if (!e && !(e = slab__mag_new(c))->size) { // no memory for one: make room in this one
-        slab__mag_flush(c, m, m->count / 2);
+        slab__mag_flush(c, m, (m->count + 1) / 2); // at least half: an odd room is possible
         return m;
     }
     if (cpu->prev->size)

@@ -11,7 +11,9 @@
  * full magazines of the depot a thread that allocates without freeing gets (depot_affinity),
  * that two threads allocating by turns fill from slabs of their own (fill_slabs_apart), and
  * that reclaim reaches the free objects of an idle thread's active slab (reach_actives), and
- * that an idle thread's magazines of large objects hold little (big_objects_cached_little).
+ * that an idle thread's magazines of large objects hold little (big_objects_cached_little),
+ * and that a full magazine of an odd room makes room when no other can be had
+ * (odd_magazine_flush).
  *
  * Built with SLAB_MAX_THREADS=4, so the 8-thread round also runs threads without magazines.
  * Prints "N passed, N failed" last.
@@ -579,6 +581,68 @@ static void big_objects_cached_little(void)
     CHECK(slab_cache_destroy(big_cache) == SLAB_ERR_OK);
 }
 
+/* A full magazine of an odd room meets a heap with no memory for another magazine: the free
+   makes room by returning the older, larger half of it to the slabs (the objects it keeps then
+   move down without overlap). 640 B objects: magazines of 51. One thread: the heap is its own;
+   the other caches' magazines fill the magazines' slab first, then the 640 B objects fill the
+   pages. Every object is then freed, and the heap stays consistent. */
+#define ODD_SIZE 640
+static int find_magazines(slab_cache *c, void *user)
+{
+    slab_slabinfo si;
+    if (slab_cache_info(c, &si) != SLAB_ERR_OK || strcmp(si.name, "slab_magazine") != 0)
+        return 0;
+    *(slab_cache **)user = c;
+    return 1;
+}
+
+static int slab_full(slab_cache *c)
+{
+    slab_slabinfo si;
+    return slab_cache_info(c, &si) == SLAB_ERR_OK && si.active_objs == si.num_objs;
+}
+
+static void odd_magazine_flush(void)
+{
+    static void *got[4096];
+    size_t size = slab_heap_region_size(128, 0), n = 0, i, k, nfill = 0;
+    void *region = malloc(size);
+    slab_cache *odd, *mags = NULL, *fill[64];
+    slab_heap_config cfg;
+    slab_heap *h;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.on_error = on_reach_error; /* the heap runs out once */
+    reach_nomem = 0;
+    h = region ? slab_heap_init(region, size, &cfg) : NULL;
+    CHECK(h != NULL);
+    if (!h) {
+        free(region);
+        return;
+    }
+    odd = slab_cache_create(h, "odd", ODD_SIZE, 0, 0, NULL, NULL);
+    slab_cache_free(odd, slab_cache_alloc(odd)); /* its magazine */
+    CHECK(slab_heap_for_each_cache(h, find_magazines, &mags) == 1);
+    while (mags && !slab_full(mags) && nfill < 64) { /* a magazine for each further cache */
+        fill[nfill] = slab_cache_create(h, "fill", 64, 0, 0, NULL, NULL);
+        slab_cache_free(fill[nfill], slab_cache_alloc(fill[nfill]));
+        nfill++;
+    }
+    CHECK(mags && slab_full(mags));
+    while (n < sizeof got / sizeof got[0] && (got[n] = slab_cache_alloc(odd)) != NULL)
+        n++;
+    CHECK(n > 2 * 51 && reach_nomem == 1); /* the heap ran out */
+    for (i = 0; i < n; i++) /* the 52nd free finds the magazine full, and no room for another */
+        slab_cache_free(odd, got[i]);
+    CHECK(slab_heap_check(h) == 0);
+    slab_thread_flush();
+    CHECK(slab_cache_destroy(odd) == SLAB_ERR_OK);
+    for (k = 0; k < nfill; k++)
+        CHECK(slab_cache_destroy(fill[k]) == SLAB_ERR_OK);
+    CHECK(slab_heap_check(h) == 0);
+    slab_heap_destroy(h);
+    free(region);
+}
+
 int main(void)
 {
     size_t size = (size_t)64 << 20;
@@ -601,6 +665,7 @@ int main(void)
     fill_slabs_apart();
     reach_actives();
     big_objects_cached_little();
+    odd_magazine_flush();
     CHECK(corrupt == 0);
     CHECK(errors_seen == 0);
     for (ci = 0; ci < NCACHES; ci++)
