@@ -77,8 +77,10 @@ done
 
 echo
 echo "== largest stack frames, cortex-m4 release (bytes; the library has no recursion)"
-sort -t$'\t' -k2,2nr "$B/cortex-m4-release-lib.su" | head -n 4 |
-    awk -F'\t' '{ n = split($1, a, ":"); printf "  %-24s %5d\n", a[n], $2 }'
+# awk reads all of sort's output: a reader that stops early (head) can kill sort with SIGPIPE,
+# which pipefail turns into a failed run.
+sort -t$'\t' -k2,2nr "$B/cortex-m4-release-lib.su" |
+    awk -F'\t' 'NR <= 4 { n = split($1, a, ":"); printf "  %-24s %5d\n", a[n], $2 }'
 
 echo
 echo "== examples/embedded.c linked bare-metal (SLAB_DEBUG=0, assertions on, 32 KiB arena)"
