@@ -1,7 +1,8 @@
 # slab.h - build, test and demo.
 #
 #   make demo       build and run examples/particles.c
-#   make test       unit tests (clang ASan+UBSan, gcc -O2, gcc -m32) and the compile matrix
+#   make test       unit tests (clang ASan+UBSan, gcc -O2, gcc -m32, Windows under Wine) and
+#                   the compile matrix
 #   make test-valgrind  unit tests under valgrind (SLAB_VALGRIND) and the injected misuse
 #   make examples   build every examples/*.c
 #   make deps       install missing compilers with apt-get (as root)
@@ -34,7 +35,7 @@ TEST_SRC  := tests/run.c $(wildcard tests/t_*.c tests/*.h) slab.h
 EXAMPLES  := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 
 .PHONY: all test demo examples deps clean test-units test-compile test-m32 probe-m32 \
-        list-compile-64 list-compile-m32
+        list-compile-64 list-compile-m32 test-windows probe-windows list-compile-win
 .DELETE_ON_ERROR:
 
 all: examples
@@ -71,6 +72,43 @@ $(B)/test_tsan_mutex: tests/threads.c tests/threads_mutex.h slab.h | $(B)
 	    -DSLAB_CONFIG_HEADER='"tests/threads_mutex.h"' -pthread -I. $< -o $@
 $(B)/test_threads: $(TEST_SRC) | $(B)
 	$(CLANG) -std=c99 -g -O1 $(SAN) $(WARN) -DSLAB_THREADS=1 -pthread -I. tests/run.c -o $@
+
+# (h) Windows: x86-64 builds with mingw-w64, run under Wine: tests/threads.c (an exiting
+# thread's magazines go back through a fiber-local storage callback), tests/compile/windows.cpp
+# (the system's threads and fibers; <windows.h> before and after slab.h), examples/jobs.c and a
+# clang build of tests/threads.c (run as one entry); 32-bit builds of windows.cpp compile only (__stdcall declarations and callback). run_all.sh
+# probes for the compilers and Wine first (make deps installs them on amd64).
+MINGW     ?= x86_64-w64-mingw32-gcc
+MINGWXX   ?= x86_64-w64-mingw32-g++
+MINGW32XX ?= i686-w64-mingw32-g++
+WINE      ?= wine
+$(B)/test_windows.exe: tests/threads.c slab.h | $(B)
+	$(MINGW) -std=c11 -O2 $(WARN) -static -pthread -I. $< -o $@
+$(B)/test_windows_debug.exe: tests/threads.c slab.h | $(B)
+	$(MINGW) -std=c11 -O2 $(WARN) -DSLAB_DEBUG=1 -static -pthread -I. $< -o $@
+$(B)/compile/windows-g++.exe: $(C)/windows.cpp slab.h | $(B)/compile
+	$(MINGWXX) -std=c++11 -O2 $(CXXWARN) -static -I. $< -o $@
+$(B)/compile/windows-h-last-g++.exe: $(C)/windows.cpp slab.h | $(B)/compile
+	$(MINGWXX) -std=c++11 -O2 $(CXXWARN) -DWINDOWS_H_LAST -static -I. $< -o $@
+$(B)/compile/windows-jobs.exe: examples/jobs.c slab.h | $(B)/compile
+	$(MINGW) -std=c99 -O2 $(WARN) -static -pthread -I. $< -o $@
+# clang for Windows compiles, mingw-w64 gcc links (it knows where its libraries are).
+$(B)/compile/windows-clang.exe: tests/threads.c slab.h | $(B)/compile
+	$(CLANG) --target=x86_64-w64-mingw32 -std=c11 -O2 $(WARN) -I. -c $< -o $@.o
+	$(MINGW) $@.o -static -pthread -o $@
+$(B)/compile/windows-i686-g++.o: $(C)/windows.cpp slab.h | $(B)/compile
+	$(MINGW32XX) -std=c++11 -O2 $(CXXWARN) -I. -c $< -o $@
+$(B)/compile/windows-i686-h-last-g++.o: $(C)/windows.cpp slab.h | $(B)/compile
+	$(MINGW32XX) -std=c++11 -O2 $(CXXWARN) -DWINDOWS_H_LAST -I. -c $< -o $@
+COMPILE_WIN := windows-g++.exe windows-h-last-g++.exe windows-jobs.exe windows-clang.exe \
+               windows-i686-g++.o windows-i686-h-last-g++.o
+test-windows: $(B)/test_windows.exe $(B)/test_windows_debug.exe \
+              $(addprefix $(B)/compile/,$(COMPILE_WIN))
+probe-windows:
+	@for t in $(MINGW) $(MINGWXX) $(MINGW32XX) $(WINE); do \
+	    command -v $$t > /dev/null 2>&1 || { echo no; exit 0; }; done; echo yes
+list-compile-win:
+	@echo $(COMPILE_WIN)
 
 # (f) Valgrind: the unit tests built with gcc -O1 -g -DSLAB_VALGRIND (memcheck client requests)
 # run under memcheck, which must report no error; then tests/valgrind_misuse.c runs injected

@@ -41,8 +41,10 @@
    SLAB_MUTEX_TYPE     unset            (i) the program's mutex instead of spin locks, with
                                             SLAB_MUTEX_STATIC_INIT, _INIT(m), _LOCK(m), _UNLOCK(m)
    SLAB_TLS            unset            (i) thread-local storage class where no __thread
-   SLAB_YIELD()        sched_yield()    (i) what a spinning thread does now and then
-   SLAB_NO_PTHREAD     unset            (i) no exit destructor: threads call slab_thread_flush
+   SLAB_YIELD()        sched_yield()    (i) what a spinning thread does now and then (Windows:
+                                            SwitchToThread())
+   SLAB_NO_PTHREAD     unset            (i) no exit hook (POSIX key, Windows fiber-local
+                                            storage): threads call slab_thread_flush
    A freestanding build (no libc) defines SLAB_ASSERT, SLAB_MEMSET, SLAB_MEMCPY, SLAB_ABORT and
    SLAB_NO_STDIO; slab.h then includes only <stddef.h> and <stdint.h>.
 
@@ -476,18 +478,42 @@ SLAB_API slab_heap *slab_debug_site_heap(slab_heap *heap, const char *file, int 
 #else
 #error "SLAB_THREADS needs gcc or clang atomics, or SLAB_MUTEX_TYPE and SLAB_TLS (docs/threads.md)"
 #endif
-#if !defined(SLAB_MUTEX_TYPE) && !defined(SLAB_YIELD) && (defined(__unix__) || defined(__APPLE__))
+// An exiting thread gives its magazines back through a POSIX key's destructor or, on Windows,
+// a fiber-local storage callback; a spinning thread yields. The few Windows functions are
+// declared here rather than through <windows.h> and its macros.
+#if defined(__unix__) || defined(__APPLE__)
+#define SLAB__OS 1
 #include <sched.h>
+#if !defined(SLAB_MUTEX_TYPE) && !defined(SLAB_YIELD)
 #define SLAB_YIELD() sched_yield()
+#endif
+#elif defined(_WIN32)
+#define SLAB__OS 2
+#ifdef __cplusplus
+extern "C" {
+#endif
+__declspec(dllimport) unsigned long __stdcall FlsAlloc(void(__stdcall *)(void *));
+__declspec(dllimport) int __stdcall FlsSetValue(unsigned long, void *);
+__declspec(dllimport) int __stdcall SwitchToThread(void);
+#ifdef __cplusplus
+}
+#endif
+#if !defined(SLAB_MUTEX_TYPE) && !defined(SLAB_YIELD)
+#define SLAB_YIELD() ((void)SwitchToThread())
+#endif
+#else
+#define SLAB__OS 0
+#endif
+#if defined(SLAB_NO_PTHREAD)
+#define SLAB__EXIT_HOOK 0
+#else
+#define SLAB__EXIT_HOOK SLAB__OS // 1: POSIX key, 2: Windows fiber-local storage
+#endif
+#if SLAB__EXIT_HOOK == 1
+#include <pthread.h>
 #endif
 #ifndef SLAB_YIELD
 #define SLAB_YIELD() ((void)0)
-#endif
-#if !defined(SLAB_NO_PTHREAD) && (defined(__unix__) || defined(__APPLE__))
-#include <pthread.h> // only for a destructor that returns an exiting thread's magazines
-#define SLAB__PTHREAD 1
-#else
-#define SLAB__PTHREAD 0
 #endif
 #else
 #define SLAB__LOAD(x) (x)
@@ -1059,10 +1085,12 @@ static slab__lock slab__numbers;
 #endif
 static slab_heap *slab__heaps;           // every live heap
 static unsigned char slab__tid_used[SLAB_MAX_THREADS + 1];
-#if SLAB__PTHREAD
+#if SLAB__EXIT_HOOK == 1
 static pthread_key_t slab__exit_key;     // its destructor runs slab__thread_exit
-static int slab__exit_key_made;
+#elif SLAB__EXIT_HOOK == 2
+static unsigned long slab__exit_key;     // a fiber-local storage index; its callback likewise
 #endif
+static int slab__exit_key_made;
 #define SLAB__CALL(h) ((void)(h), &slab__tcall)
 #define SLAB__NUMBER_THREAD() ((void)slab__thread_number()) // before any cache or page lock
 #define SLAB__LOCK(l) slab__enter(&(l))
@@ -1120,7 +1148,34 @@ SLAB__PRIVATE void slab__leave(slab__lock *l)
 #endif
 }
 
-SLAB__PRIVATE void slab__thread_exit(void *unused);
+SLAB__PRIVATE void slab__thread_exit(void *self);
+
+#if SLAB__EXIT_HOOK == 2
+static void __stdcall slab__fls_exit(void *self) { slab__thread_exit(self); }
+#endif
+
+// Makes the key whose non-NULL value has slab__thread_exit run as a thread ends; 1 on success.
+SLAB__PRIVATE int slab__exit_key_make(void)
+{
+#if SLAB__EXIT_HOOK == 1
+    return pthread_key_create(&slab__exit_key, slab__thread_exit) == 0;
+#elif SLAB__EXIT_HOOK == 2
+    slab__exit_key = FlsAlloc(slab__fls_exit);
+    return slab__exit_key != 0xFFFFFFFFul; // FLS_OUT_OF_INDEXES
+#else
+    return 0;
+#endif
+}
+
+// Gives the calling thread's key a value: its token, which the exit function checks.
+SLAB__PRIVATE void slab__exit_key_arm(void)
+{
+#if SLAB__EXIT_HOOK == 1
+    (void)pthread_setspecific(slab__exit_key, &slab__self);
+#elif SLAB__EXIT_HOOK == 2
+    (void)FlsSetValue(slab__exit_key, &slab__self);
+#endif
+}
 
 // This thread's number, given on first need; 0 when SLAB_MAX_THREADS threads hold one (this
 // thread then takes the locked paths).
@@ -1130,10 +1185,8 @@ SLAB__PRIVATE unsigned slab__thread_number(void)
     if (SLAB__LIKELY(slab__tid != 0) || slab__tid_none)
         return slab__tid;
     slab__enter(&slab__numbers);
-#if SLAB__PTHREAD
     if (!slab__exit_key_made)
-        slab__exit_key_made = pthread_key_create(&slab__exit_key, slab__thread_exit) == 0;
-#endif
+        slab__exit_key_made = slab__exit_key_make();
     for (t = 1; t <= SLAB_MAX_THREADS && slab__tid_used[t]; t++)
         ;
     if (t <= SLAB_MAX_THREADS) {
@@ -1143,10 +1196,8 @@ SLAB__PRIVATE unsigned slab__thread_number(void)
         slab__tid_none = 1;
     }
     slab__leave(&slab__numbers);
-#if SLAB__PTHREAD
-    if (slab__tid && slab__exit_key_made) // a non-NULL value: the destructor will run
-        pthread_setspecific(slab__exit_key, &slab__self);
-#endif
+    if (slab__tid && slab__exit_key_made) // a non-NULL value: the exit function will run
+        slab__exit_key_arm();
     return slab__tid;
 }
 
@@ -4366,10 +4417,13 @@ SLAB_API void slab_thread_flush(void)
 }
 
 #if SLAB_THREADS
-// A thread ends (the POSIX key's destructor): its magazines and its number are given back.
-SLAB__PRIVATE void slab__thread_exit(void *unused)
+// A thread ends (the exit key's function): its magazines and its number are given back. A
+// Windows fiber's callback also runs when the fiber is deleted, maybe on another thread than
+// the one that armed it; only the arming thread's own token acts.
+SLAB__PRIVATE void slab__thread_exit(void *self)
 {
-    (void)unused;
+    if (self != (void *)&slab__self || !slab__tid)
+        return;
     slab_thread_flush();
     slab__enter(&slab__numbers);
     slab__tid_used[slab__tid] = 0;

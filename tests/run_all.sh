@@ -9,10 +9,13 @@
 #                it builds warning-free and, where it is a program, runs and exits 0
 #   valgrind     where valgrind is installed: the unit tests of a SLAB_VALGRIND build under
 #                memcheck, and tests/valgrind_misuse.c (make test-valgrind)
+#   windows      where mingw-w64 and Wine are installed: tests/threads.c and the Windows
+#                entries of the compile matrix, built with mingw-w64 and run under Wine
 #
 # -m32 configurations run only where `gcc -m32` can build and run a program; otherwise one
 # "skipped:" line says so. A skip is never counted as a pass; with SLAB_REQUIRE_M32=1 (set by
-# .ci/run on amd64, where it installs gcc-multilib) a missing -m32 is a failure instead.
+# .ci/run on amd64, where it installs gcc-multilib) a missing -m32 is a failure instead. The
+# Windows builds likewise, with SLAB_REQUIRE_WINDOWS=1.
 # The last line is always "N passed, N failed"; the exit status is non-zero if anything failed.
 set -u
 cd "$(dirname "$0")/.."
@@ -72,9 +75,12 @@ run_unit() {
     fi
 }
 
+# Windows programs run under Wine, in a prefix of their own (made on the first run).
+WINE_RUN="env WINEPREFIX=$PWD/$B/wine WINEDEBUG=-all ${WINE:-wine}"
+
 # run_compile ENTRY: builds one compile-matrix entry and runs it when it is a program.
 run_compile() {
-    local entry=$1 target="$B/compile/$1" rc
+    local entry=$1 target="$B/compile/$1" rc runner=
     if ! make_quiet "$target"; then
         echo "FAIL compile $entry"
         failed=$((failed + 1)); note "FAIL  compile $entry: build failed"
@@ -83,7 +89,8 @@ run_compile() {
     case $entry in
     *.o) ;;
     *)
-        timeout 60 "./$target" > "$target.out" 2>&1
+        case $entry in *.exe) runner=$WINE_RUN ;; esac
+        timeout 60 $runner "./$target" > "$target.out" 2>&1
         rc=$?
         if [ "$rc" -ne 0 ]; then
             cat "$target.out"
@@ -99,6 +106,8 @@ run_compile() {
 have_m32=$($MAKE --no-print-directory -s probe-m32)
 compile_64=$($MAKE --no-print-directory -s list-compile-64)
 compile_m32=$($MAKE --no-print-directory -s list-compile-m32)
+have_windows=$($MAKE --no-print-directory -s probe-windows)
+compile_win=$($MAKE --no-print-directory -s list-compile-win)
 
 # Build everything first, in parallel under `make -j2 test`; -k goes on past failures, which
 # are reported (with the compiler's messages) when each target is asked for again below.
@@ -107,6 +116,7 @@ groups="test-compile"
 [ -f tests/run.c ] && groups="test-units $groups"
 [ "$have_m32" = yes ] && [ -f tests/run.c ] && groups="$groups test-m32"
 [ "$have_m32" = yes ] && [ ! -f tests/run.c ] && groups="$groups $(printf "$B/compile/%s " $compile_m32)"
+[ "$have_windows" = yes ] && groups="$groups test-windows"
 $MAKE --no-print-directory -k $groups > "$B/build.log" 2>&1 || true
 
 run_unit "clang -fsanitize=address,undefined -O1" "$B/test_asan"
@@ -136,10 +146,25 @@ else
     note "skip  unit gcc -m32 -O2 and compile $compile_m32 (install gcc-multilib: make deps)"
 fi
 
+if [ "$have_windows" = yes ]; then
+    run_unit "threads stress, Windows x86-64 (mingw-w64 -O2, Wine)" "$B/test_windows.exe" "$WINE_RUN"
+    run_unit "threads stress, Windows x86-64 SLAB_DEBUG=1 (Wine)" "$B/test_windows_debug.exe" \
+        "$WINE_RUN"
+elif [ "${SLAB_REQUIRE_WINDOWS:-0}" = 1 ]; then
+    echo "FAIL Windows: mingw-w64 or Wine missing, and SLAB_REQUIRE_WINDOWS=1"
+    failed=$((failed + 1)); note "FAIL  Windows required but unavailable (make deps)"
+else
+    echo "skipped: Windows builds (install mingw-w64 and Wine: make deps)"
+    note "skip  unit threads stress on Windows and compile $compile_win (make deps)"
+fi
+
 echo "== compile matrix"
 for entry in $compile_64; do run_compile "$entry"; done
 if [ "$have_m32" = yes ]; then
     for entry in $compile_m32; do run_compile "$entry"; done
+fi
+if [ "$have_windows" = yes ]; then
+    for entry in $compile_win; do run_compile "$entry"; done
 fi
 
 # Fuzzing corpus replay (fuzz/README.md): the seed corpus and every regression input of
@@ -159,5 +184,7 @@ echo "== summary"
 printf '%s\n' "${summary[@]}"
 [ "$have_m32" = yes ] || [ "${SLAB_REQUIRE_M32:-0}" = 1 ] ||
     echo "skipped: -m32 (install gcc-multilib: make deps)"
+[ "$have_windows" = yes ] || [ "${SLAB_REQUIRE_WINDOWS:-0}" = 1 ] ||
+    echo "skipped: Windows builds (install mingw-w64 and Wine: make deps)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
