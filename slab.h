@@ -1148,19 +1148,21 @@ SLAB__PRIVATE void slab__leave(slab__lock *l)
 #endif
 }
 
-SLAB__PRIVATE void slab__thread_exit(void *self);
+SLAB__PRIVATE void slab__thread_exit(const void *self);
 
-#if SLAB__EXIT_HOOK == 2
-static void __stdcall slab__fls_exit(void *self) { slab__thread_exit(self); }
+#if SLAB__EXIT_HOOK == 1
+static void slab__key_exit(void *self) { slab__thread_exit(self); }
+#elif SLAB__EXIT_HOOK == 2
+static void __stdcall slab__key_exit(void *self) { slab__thread_exit(self); }
 #endif
 
 // Makes the key whose non-NULL value has slab__thread_exit run as a thread ends; 1 on success.
 SLAB__PRIVATE int slab__exit_key_make(void)
 {
 #if SLAB__EXIT_HOOK == 1
-    return pthread_key_create(&slab__exit_key, slab__thread_exit) == 0;
+    return pthread_key_create(&slab__exit_key, slab__key_exit) == 0;
 #elif SLAB__EXIT_HOOK == 2
-    slab__exit_key = FlsAlloc(slab__fls_exit);
+    slab__exit_key = FlsAlloc(slab__key_exit);
     return slab__exit_key != 0xFFFFFFFFul; // FLS_OUT_OF_INDEXES
 #else
     return 0;
@@ -4420,9 +4422,9 @@ SLAB_API void slab_thread_flush(void)
 // A thread ends (the exit key's function): its magazines and its number are given back. A
 // Windows fiber's callback also runs when the fiber is deleted, maybe on another thread than
 // the one that armed it; only the arming thread's own token acts.
-SLAB__PRIVATE void slab__thread_exit(void *self)
+SLAB__PRIVATE void slab__thread_exit(const void *self)
 {
-    if (self != (void *)&slab__self || !slab__tid)
+    if (self != (const void *)&slab__self || !slab__tid)
         return;
     slab_thread_flush();
     slab__enter(&slab__numbers);
