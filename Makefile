@@ -73,8 +73,9 @@ $(B)/test_tsan_mutex: tests/threads.c tests/threads_mutex.h slab.h | $(B)
 $(B)/test_threads: $(TEST_SRC) | $(B)
 	$(CLANG) -std=c99 -g -O1 $(SAN) $(WARN) -DSLAB_THREADS=1 -pthread -I. tests/run.c -o $@
 
-# (h) Windows: x86-64 builds with mingw-w64, run under Wine: tests/threads.c (an exiting
-# thread's magazines go back through a fiber-local storage callback), tests/compile/windows.cpp
+# (h) Windows: x86-64 builds with mingw-w64, run under Wine: the unit tests (LLP64: long is 32
+# bits there; release, SLAB_DEBUG=1, SLAB_THREADS=1), tests/threads.c (an exiting thread's
+# magazines go back through a fiber-local storage callback), tests/compile/windows.cpp
 # (the system's threads and fibers; <windows.h> before and after slab.h), examples/jobs.c and a
 # clang build of tests/threads.c (run as one entry); 32-bit builds of windows.cpp compile only (__stdcall declarations and callback). run_all.sh
 # probes for the compilers and Wine first (make deps installs them on amd64).
@@ -82,6 +83,12 @@ MINGW     ?= x86_64-w64-mingw32-gcc
 MINGWXX   ?= x86_64-w64-mingw32-g++
 MINGW32XX ?= i686-w64-mingw32-g++
 WINE      ?= wine
+$(B)/test_windows_units.exe: $(TEST_SRC) | $(B)
+	$(MINGW) -std=c99 -O2 $(WARN) -static -I. tests/run.c -o $@
+$(B)/test_windows_units_debug.exe: $(TEST_SRC) | $(B)
+	$(MINGW) -std=c99 -O2 $(WARN) -DSLAB_DEBUG=1 -static -I. tests/run.c -o $@
+$(B)/test_windows_units_threads.exe: $(TEST_SRC) | $(B)
+	$(MINGW) -std=c99 -O2 $(WARN) -DSLAB_THREADS=1 -static -pthread -I. tests/run.c -o $@
 $(B)/test_windows.exe: tests/threads.c slab.h | $(B)
 	$(MINGW) -std=c11 -O2 $(WARN) -static -pthread -I. $< -o $@
 $(B)/test_windows_debug.exe: tests/threads.c slab.h | $(B)
@@ -102,7 +109,8 @@ $(B)/compile/windows-i686-h-last-g++.o: $(C)/windows.cpp slab.h | $(B)/compile
 	$(MINGW32XX) -std=c++11 -O2 $(CXXWARN) -DWINDOWS_H_LAST -I. -c $< -o $@
 COMPILE_WIN := windows-g++.exe windows-h-last-g++.exe windows-jobs.exe windows-clang.exe \
                windows-i686-g++.o windows-i686-h-last-g++.o
-test-windows: $(B)/test_windows.exe $(B)/test_windows_debug.exe \
+test-windows: $(B)/test_windows_units.exe $(B)/test_windows_units_debug.exe \
+              $(B)/test_windows_units_threads.exe $(B)/test_windows.exe $(B)/test_windows_debug.exe \
               $(addprefix $(B)/compile/,$(COMPILE_WIN))
 probe-windows:
 	@for t in $(MINGW) $(MINGWXX) $(MINGW32XX) $(WINE); do \

@@ -9,8 +9,8 @@
 #                it builds warning-free and, where it is a program, runs and exits 0
 #   valgrind     where valgrind is installed: the unit tests of a SLAB_VALGRIND build under
 #                memcheck, and tests/valgrind_misuse.c (make test-valgrind)
-#   windows      where mingw-w64 and Wine are installed: tests/threads.c and the Windows
-#                entries of the compile matrix, built with mingw-w64 and run under Wine
+#   windows      where mingw-w64 and Wine are installed: the unit tests, tests/threads.c and the
+#                Windows entries of the compile matrix, built with mingw-w64 and run under Wine
 #
 # -m32 configurations run only where `gcc -m32` can build and run a program; otherwise one
 # "skipped:" line says so. A skip is never counted as a pass; with SLAB_REQUIRE_M32=1 (set by
@@ -158,12 +158,16 @@ else
 fi
 
 if [ "$have_windows" = yes ]; then
+    run_unit "Windows x86-64, mingw-w64 gcc -O2 (Wine)" "$B/test_windows_units.exe" "$WINE_RUN"
+    run_unit "Windows x86-64 SLAB_DEBUG=1 (Wine)" "$B/test_windows_units_debug.exe" "$WINE_RUN"
+    run_unit "Windows x86-64 SLAB_THREADS=1 (Wine)" "$B/test_windows_units_threads.exe" \
+        "$WINE_RUN"
     run_unit "threads stress, Windows x86-64 (mingw-w64 -O2, Wine)" "$B/test_windows.exe" "$WINE_RUN"
     run_unit "threads stress, Windows x86-64 SLAB_DEBUG=1 (Wine)" "$B/test_windows_debug.exe" \
         "$WINE_RUN"
 else
     unavailable "Windows builds" "${SLAB_REQUIRE_WINDOWS:-0}" "mingw-w64 and Wine" \
-        "unit threads stress on Windows and compile $compile_win"
+        "unit tests and threads stress on Windows, compile $compile_win"
 fi
 
 echo "== compile matrix"

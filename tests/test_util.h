@@ -9,7 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include <malloc.h>
+#include <windows.h>
+#else
 #include <sys/mman.h>
+#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #define TU_UNUSED __attribute__((unused))
@@ -212,7 +217,13 @@ static unsigned char *tu_region_new(tu_region *r, size_t size, size_t offset)
     void *p = NULL;
     size_t n = size + offset;
     memset(r, 0, sizeof *r);
-    if (posix_memalign(&p, 4096, n ? n : 1) != 0 || p == NULL)
+#ifdef _WIN32
+    p = _aligned_malloc(n ? n : 1, 4096);
+#else
+    if (posix_memalign(&p, 4096, n ? n : 1) != 0)
+        p = NULL;
+#endif
+    if (p == NULL)
         return NULL;
     r->raw = (unsigned char *)p;
     r->base = r->raw + offset;
@@ -225,10 +236,16 @@ static TU_UNUSED unsigned char *tu_region_map(tu_region *r, size_t size, size_t 
 {
     void *p;
     memset(r, 0, sizeof *r);
+#ifdef _WIN32
+    p = VirtualAlloc(NULL, size + offset, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    if (p == NULL)
+        return NULL;
+#else
     p = mmap(NULL, size + offset, PROT_READ | PROT_WRITE,
              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
+#endif
     r->raw = (unsigned char *)p;
     r->base = r->raw + offset;
     r->size = size;
@@ -241,10 +258,17 @@ static void tu_region_free(tu_region *r)
     if (r->raw == NULL)
         return;
     TU_UNPOISON(r->raw, r->maplen ? r->maplen : r->size + (size_t)(r->base - r->raw));
+#ifdef _WIN32
+    if (r->maplen)
+        VirtualFree(r->raw, 0, MEM_RELEASE);
+    else
+        _aligned_free(r->raw);
+#else
     if (r->maplen)
         munmap(r->raw, r->maplen);
     else
         free(r->raw);
+#endif
     memset(r, 0, sizeof *r);
 }
 
