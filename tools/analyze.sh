@@ -54,6 +54,9 @@ done
 run "cppcheck slab.h SLAB_THREADS=1" "$B/cppcheck-slab-threads.log" \
     "${CPPCHECK[@]}" --language=c --std=c11 -DANALYZE_DEBUG=0 -DSLAB_THREADS=1 -D__unix__ -D__GNUC__=12 \
     tools/analyze/slab_impl.c
+run "cppcheck slab.h SLAB_THREADS=1 Windows" "$B/cppcheck-slab-threads-win.log" \
+    "${CPPCHECK[@]}" --language=c --std=c11 -DANALYZE_DEBUG=0 -DSLAB_THREADS=1 -D_WIN32 -D__GNUC__=12 \
+    tools/analyze/slab_impl.c
 for f in $EXAMPLES_C; do
     run "cppcheck $f" "$B/cppcheck-$(basename "$f").log" \
         "${CPPCHECK[@]}" --language=c --std=c99 -DSLAB_IMPLEMENTATION_INCLUDED \
