@@ -151,6 +151,12 @@ $(B)/compile/threads-cpp11-g++: $(C)/cpp.cpp slab.h | $(B)/compile
 	$(GXX) -std=c++11 -O2 $(CXXWARN) -DSLAB_THREADS=1 -pthread -I. $< -o $@
 $(B)/compile/threads-c11-gcc: $(C)/c11.c slab.h | $(B)/compile
 	$(GCC) -std=c11 -O2 $(WARN) -DSLAB_THREADS=1 -pthread -I. $< -o $@
+# A compiler without gcc's builtins (clang with __GNUC__ and __clang__ undefined) takes the
+# SLAB_MUTEX_* and SLAB_TLS path: tests/threads.c built and run (no unused attribute there).
+$(B)/compile/threads-mutex-tls-clang: tests/threads.c tests/threads_mutex.h slab.h | $(B)/compile
+	$(CLANG) -std=c11 -O2 $(WARN) -Wno-unused-function -U__GNUC__ -U__clang__ \
+	    -DSLAB_TLS=_Thread_local -DSLAB_CONFIG_HEADER='"tests/threads_mutex.h"' -pthread -I. \
+	    $< -o $@
 $(B)/compile/no-atomics-gcc.o: $(C)/c11.c slab.h | $(B)/compile
 	$(GCC) -std=c11 -O2 $(WARN) -I. -c $< -o $@
 	@if objdump -d $@ | grep -Ei '\<(lock|xchg[a-z]*|mfence|lfence|sfence)\>' | \
@@ -204,7 +210,7 @@ $(B)/compile/c99-m32-clang: $(C)/c99.c slab.h | $(B)/compile
 COMPILE_64  := c99-gcc c99-clang c11-gcc c11-clang cpp11-g++ cpp17-g++ cpp11-clang++ \
                cpp17-clang++ static-gcc static-clang two_tu-gcc two_tu-clang \
                freestanding-gcc.o freestanding-clang.o threads-cpp11-g++ threads-c11-gcc \
-               no-atomics-gcc.o
+               threads-mutex-tls-clang no-atomics-gcc.o
 COMPILE_M32 := c99-m32-gcc c99-m32-clang freestanding-m32-gcc.o
 
 # Listing helpers for run_all.sh, so the matrix is written down in one place.
