@@ -253,7 +253,9 @@ SLAB_API const char *slab_error_string(slab_error code);
  * descriptors are placed inside it and the rest, aligned to the page size, becomes pages.
  * Returns NULL, with a report to cfg->on_error and the region untouched, when the region is
  * NULL, wraps around the address space, or is too small for its metadata and one page, or when
- * cfg->page_size is not a power of two from 256 to 2^30. cfg may be NULL.
+ * cfg->page_size is not a power of two from 256 to 2^30. cfg may be NULL. The region belongs
+ * to the heap until slab_heap_destroy: destroy a heap before its memory goes (a region on a
+ * function's stack). With SLAB_THREADS an exiting thread visits every heap not destroyed.
  */
 SLAB_API slab_heap *slab_heap_init(void *region, size_t size, const slab_heap_config *cfg);
 /// Ends the heap and every cache in it; the region is the caller's again. Stale handles are
