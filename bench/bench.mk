@@ -11,6 +11,7 @@
 #   make bench-layout          on-CPU 2-thread scaling of T's kmalloc work: one heap or one each
 #   make bench-cachemodel      the same work's L1/L2 misses per pair in a model of two cores
 #   make bench-paired BENCH_BASE=REV   2-thread throughput: slab.h at REV against the working tree
+#   make bench-windows         the fast path on Windows under Wine: emulated and native TLS
 #   BENCH_ARGS="--only slab-cache,glibc --sections A"   passed to the harness (bench/README.md)
 #   BENCH_ARGS="--sections T --threads 1,2,4,8"          section T (threads) with other counts
 
@@ -29,7 +30,7 @@ BENCH_COMMIT  = $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)$
 BENCH_TLS_ENV := BENCH_TLS_SET=1 GLIBC_TUNABLES=glibc.rtld.optional_static_tls=65536
 
 .PHONY: bench bench-instr bench-profile bench-smoke bench-build bench-layout bench-cachemodel \
-        bench-paired
+        bench-paired bench-windows
 .SECONDARY: $(foreach v,rel dbg hard thr,$(BB)/impl-$(v).o $(BB)/adapt-$(v).o)
 
 bench-build: $(BB)/bench $(BB)/same-code.txt
@@ -153,3 +154,22 @@ bench-cachemodel: $(BB)/layout-model
 
 bench-smoke: bench-build
 	$(BENCH_RUN) --scale 0.002 --reps 1 --md $(BB)/results-smoke.md
+
+# The cache's fast path on Windows x86-64, under Wine (bench/windows.c): mingw-w64 gcc (emulated
+# thread-local storage before gcc 16) and clang (native), each threaded and unthreaded; three
+# rounds in turn. Needs mingw-w64 and Wine (make deps).
+BW_FLAGS := -std=c11 -O2 -DNDEBUG -I.
+$(BB)/win-gcc.exe: bench/windows.c slab.h | $(BB)
+	$(MINGW) $(BW_FLAGS) -static $< -o $@
+$(BB)/win-gcc-unthreaded.exe: bench/windows.c slab.h | $(BB)
+	$(MINGW) $(BW_FLAGS) -DSLAB_THREADS=0 -static $< -o $@
+$(BB)/win-clang.exe: bench/windows.c slab.h | $(BB)
+	$(CLANG) --target=x86_64-w64-mingw32 $(BW_FLAGS) -c $< -o $@.o
+	$(MINGW) $@.o -static -o $@
+$(BB)/win-clang-unthreaded.exe: bench/windows.c slab.h | $(BB)
+	$(CLANG) --target=x86_64-w64-mingw32 $(BW_FLAGS) -DSLAB_THREADS=0 -c $< -o $@.o
+	$(MINGW) $@.o -static -o $@
+BW_EXES := win-gcc win-gcc-unthreaded win-clang win-clang-unthreaded
+bench-windows: $(addprefix $(BB)/,$(addsuffix .exe,$(BW_EXES)))
+	@export WINEPREFIX=$(abspath $(B))/wine WINEDEBUG=-all; for r in 1 2 3; do \
+	    for e in $(BW_EXES); do $(WINE) $(BB)/$$e.exe "$$e" || exit 1; done; done
