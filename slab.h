@@ -497,6 +497,8 @@ extern "C" {
 __declspec(dllimport) unsigned long __stdcall FlsAlloc(void(__stdcall *)(void *));
 __declspec(dllimport) int __stdcall FlsSetValue(unsigned long, void *);
 __declspec(dllimport) int __stdcall SwitchToThread(void);
+__declspec(dllimport) unsigned long __stdcall TlsAlloc(void);
+__declspec(dllimport) int __stdcall TlsSetValue(unsigned long, void *);
 #ifdef __cplusplus
 }
 #endif
@@ -1093,6 +1095,48 @@ static pthread_key_t slab__exit_key;     // its destructor runs slab__thread_exi
 static unsigned long slab__exit_key;     // a fiber-local storage index; its callback likewise
 #endif
 static int slab__exit_key_made;
+
+// The thread number as the fast paths read it. mingw-w64 gcc before 16 emulates thread-local
+// storage, a call per access that costs more than the rest of an allocation (bench/README.md,
+// Windows); there the number is also kept in a Windows TLS slot, read off the thread's TEB as
+// mimalloc does (TlsSlots: gs:0x1480 on x86-64, fs:0xE10 on x86; 64 slots).
+#if SLAB__OS == 2 && defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 16 && \
+    (defined(__x86_64__) || defined(__i386__))
+#define SLAB__TEB_TID 1
+static unsigned long slab__teb_slot; // the slot's TlsAlloc index + 1; 0: none (yet)
+
+SLAB__PRIVATE void slab__teb_slot_make(void)
+{
+    unsigned long i = TlsAlloc(); // 0xFFFFFFFF (TLS_OUT_OF_INDEXES) is not below 64 either
+    if (i < 64)
+        SLAB__STORE(slab__teb_slot, i + 1);
+}
+
+SLAB__PRIVATE void slab__teb_tid_set(unsigned tid)
+{
+    if (slab__teb_slot)
+        (void)TlsSetValue(slab__teb_slot - 1, (void *)(uintptr_t)tid);
+}
+
+SLAB__PRIVATE unsigned slab__fast_tid(void)
+{
+    unsigned long slot = SLAB__LOAD(slab__teb_slot);
+    uintptr_t v;
+    if (SLAB__UNLIKELY(!slot))
+        return slab__tid;
+#ifdef __x86_64__
+    __asm__ __volatile__("movq %%gs:(%1), %0" : "=r"(v) : "r"(0x1480 + (slot - 1) * 8));
+#else
+    __asm__ __volatile__("movl %%fs:(%1), %0" : "=r"(v) : "r"(0xE10 + (slot - 1) * 4));
+#endif
+    return (unsigned)v;
+}
+#else
+#define SLAB__TEB_TID 0
+#define slab__teb_slot_make() ((void)0)
+#define slab__teb_tid_set(tid) ((void)(tid))
+#define slab__fast_tid() slab__tid
+#endif
 #define SLAB__CALL(h) ((void)(h), &slab__tcall)
 #define SLAB__NUMBER_THREAD() ((void)slab__thread_number()) // before any cache or page lock
 #define SLAB__LOCK(l) slab__enter(&(l))
@@ -1189,8 +1233,10 @@ SLAB__PRIVATE unsigned slab__thread_number(void)
     if (SLAB__LIKELY(slab__tid != 0) || slab__tid_none)
         return slab__tid;
     slab__enter(&slab__numbers);
-    if (!slab__exit_key_made)
+    if (!slab__exit_key_made) {
         slab__exit_key_made = slab__exit_key_make();
+        slab__teb_slot_make(); // before the first number: every number is mirrored there
+    }
     for (t = 1; t <= SLAB_MAX_THREADS && slab__tid_used[t]; t++)
         ;
     if (t <= SLAB_MAX_THREADS) {
@@ -1202,6 +1248,7 @@ SLAB__PRIVATE unsigned slab__thread_number(void)
     slab__leave(&slab__numbers);
     if (slab__tid && slab__exit_key_made) // a non-NULL value: the exit function will run
         slab__exit_key_arm();
+    slab__teb_tid_set(slab__tid);
     return slab__tid;
 }
 
@@ -2327,7 +2374,7 @@ SLAB__PRIVATE SLAB__INLINE slab__page *slab__obj_slab(const slab_cache *c, const
 SLAB__PRIVATE slab__mag *slab__my_mag(slab_cache *c)
 {
 #if SLAB_THREADS
-    const slab__cpu *cpu = &SLAB__LOAD_ACQ(c->cpu)[slab__tid];
+    const slab__cpu *cpu = &SLAB__LOAD_ACQ(c->cpu)[slab__fast_tid()];
     return SLAB__LIKELY(cpu->gen == SLAB__LOAD(c->drain_gen)) ? cpu->loaded : &slab__no_mag;
 #else
     return &c->mag;
@@ -2352,7 +2399,7 @@ SLAB__PRIVATE void slab__cpu_swap(slab__cpu *cpu)
 // fast paths end in tail calls and keep no stack frame.
 SLAB__PRIVATE slab__mag *slab__swapped_mag(slab_cache *c, int for_free)
 {
-    slab__cpu *cpu = &SLAB__LOAD_ACQ(c->cpu)[slab__tid];
+    slab__cpu *cpu = &SLAB__LOAD_ACQ(c->cpu)[slab__fast_tid()];
     slab__mag *m = cpu->prev;
     if (cpu->gen != SLAB__LOAD(c->drain_gen) || (for_free ? m->count || !m->size : !m->count))
         return NULL;
@@ -4426,13 +4473,15 @@ SLAB_API void slab_thread_flush(void)
 // the one that armed it; only the arming thread's own token acts.
 SLAB__PRIVATE void slab__thread_exit(const void *self)
 {
-    if (self != (const void *)&slab__self || !slab__tid)
+    unsigned t = slab__tid;
+    if (self != (const void *)&slab__self || !t)
         return;
     slab_thread_flush();
+    slab__tid = 0; // before the number is free for another thread
+    slab__teb_tid_set(0);
     slab__enter(&slab__numbers);
-    slab__tid_used[slab__tid] = 0;
+    slab__tid_used[t] = 0;
     slab__leave(&slab__numbers);
-    slab__tid = 0;
 }
 #endif
 

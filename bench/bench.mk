@@ -11,7 +11,7 @@
 #   make bench-layout          on-CPU 2-thread scaling of T's kmalloc work: one heap or one each
 #   make bench-cachemodel      the same work's L1/L2 misses per pair in a model of two cores
 #   make bench-paired BENCH_BASE=REV   2-thread throughput: slab.h at REV against the working tree
-#   make bench-windows         the fast path on Windows under Wine: emulated and native TLS
+#   make bench-windows         the fast path on Windows under Wine: gcc and clang, threaded or not
 #   BENCH_ARGS="--only slab-cache,glibc --sections A"   passed to the harness (bench/README.md)
 #   BENCH_ARGS="--sections T --threads 1,2,4,8"          section T (threads) with other counts
 
@@ -156,8 +156,8 @@ bench-smoke: bench-build
 	$(BENCH_RUN) --scale 0.002 --reps 1 --md $(BB)/results-smoke.md
 
 # The cache's fast path on Windows x86-64, under Wine (bench/windows.c): mingw-w64 gcc (emulated
-# thread-local storage before gcc 16) and clang (native), each threaded and unthreaded; three
-# rounds in turn. Needs mingw-w64 and Wine (make deps).
+# thread-local storage before gcc 16: slab.h reads the thread number off the TEB) and clang
+# (native), each threaded and unthreaded; three rounds in turn. Needs mingw-w64 and Wine (make deps).
 BW_FLAGS := -std=c11 -O2 -DNDEBUG -I.
 $(BB)/win-gcc.exe: bench/windows.c slab.h | $(BB)
 	$(MINGW) $(BW_FLAGS) -static $< -o $@

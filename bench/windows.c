@@ -1,8 +1,9 @@
 /* windows.c - the cache's fast path on Windows (make bench-windows, run under Wine): one
    thread allocates 16 objects of 64 bytes and frees them, over and over, and prints the median
-   time per alloc+free pair of 9 runs. Built threaded with mingw-w64 gcc (thread-local storage
-   emulated before gcc 16: a call per access) and with clang (native), and unthreaded: what the
-   thread-local storage costs on that platform. argv[1] names the build. */
+   time per alloc+free pair of 9 runs. Built with mingw-w64 gcc (whose thread-local storage is
+   emulated before gcc 16, a call per access; slab.h's fast paths read the thread number from
+   the TEB there) and with clang (native TLS), each threaded and unthreaded: what threads cost
+   on that platform. argv[1] names the build. */
 #ifndef SLAB_THREADS
 #define SLAB_THREADS 1
 #endif

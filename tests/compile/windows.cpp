@@ -39,6 +39,16 @@ static size_t cached(void)
     return si.cached_objs;
 }
 
+// The number the fast paths read is the thread's own: with mingw-w64 gcc before 16 it comes
+// from a slot of the thread's TEB (slab.h, >>threads).
+static void check_fast_number()
+{
+    CHECK(slab__tid != 0 && slab__fast_tid() == slab__tid);
+#if SLAB__TEB_TID
+    CHECK(slab__teb_slot != 0);
+#endif
+}
+
 // Allocates n objects and frees them: they stay in the calling thread's magazines.
 static void churn(unsigned n)
 {
@@ -51,6 +61,7 @@ static void churn(unsigned n)
     while (i--)
         if (p[i])
             slab_cache_free(items, p[i]);
+    check_fast_number();
 }
 
 static void join(HANDLE t)
