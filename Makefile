@@ -75,10 +75,12 @@ $(B)/test_threads: $(TEST_SRC) | $(B)
 
 # (h) Windows: x86-64 builds with mingw-w64, run under Wine: the unit tests (LLP64: long is 32
 # bits there; release, SLAB_DEBUG=1, SLAB_THREADS=1), tests/threads.c (an exiting thread's
-# magazines go back through a fiber-local storage callback), tests/compile/windows.cpp
-# (the system's threads and fibers; <windows.h> before and after slab.h), examples/jobs.c and a
-# clang build of tests/threads.c (run as one entry); 32-bit builds of windows.cpp compile only (__stdcall declarations and callback). run_all.sh
-# probes for the compilers and Wine first (make deps installs them on amd64).
+# magazines go back through a fiber-local storage callback), tests/compile/windows.cpp (the
+# system's threads and fibers; <windows.h> before and after slab.h), windows_no_hook.cpp
+# (SLAB_NO_PTHREAD: threads flush themselves), examples/jobs.c and a clang build of
+# tests/threads.c (run as one entry); 32-bit builds of windows.cpp compile only (__stdcall
+# declarations and callback). run_all.sh probes for the compilers and Wine first (make deps
+# installs them on amd64).
 MINGW     ?= x86_64-w64-mingw32-gcc
 MINGWXX   ?= x86_64-w64-mingw32-g++
 MINGW32XX ?= i686-w64-mingw32-g++
@@ -99,6 +101,8 @@ $(B)/compile/windows-h-last-g++.exe: $(C)/windows.cpp slab.h | $(B)/compile
 	$(MINGWXX) -std=c++11 -O2 $(CXXWARN) -DWINDOWS_H_LAST -static -I. $< -o $@
 $(B)/compile/windows-jobs.exe: examples/jobs.c slab.h | $(B)/compile
 	$(MINGW) -std=c99 -O2 $(WARN) -static -pthread -I. $< -o $@
+$(B)/compile/windows-no-hook-g++.exe: $(C)/windows_no_hook.cpp slab.h | $(B)/compile
+	$(MINGWXX) -std=c++11 -O2 $(CXXWARN) -static -I. $< -o $@
 # clang for Windows compiles, mingw-w64 gcc links (it knows where its libraries are).
 $(B)/compile/windows-clang.exe: tests/threads.c slab.h | $(B)/compile
 	$(CLANG) --target=x86_64-w64-mingw32 -std=c11 -O2 $(WARN) -I. -c $< -o $@.o
@@ -107,8 +111,8 @@ $(B)/compile/windows-i686-g++.o: $(C)/windows.cpp slab.h | $(B)/compile
 	$(MINGW32XX) -std=c++11 -O2 $(CXXWARN) -I. -c $< -o $@
 $(B)/compile/windows-i686-h-last-g++.o: $(C)/windows.cpp slab.h | $(B)/compile
 	$(MINGW32XX) -std=c++11 -O2 $(CXXWARN) -DWINDOWS_H_LAST -I. -c $< -o $@
-COMPILE_WIN := windows-g++.exe windows-h-last-g++.exe windows-jobs.exe windows-clang.exe \
-               windows-i686-g++.o windows-i686-h-last-g++.o
+COMPILE_WIN := windows-g++.exe windows-h-last-g++.exe windows-no-hook-g++.exe windows-jobs.exe \
+               windows-clang.exe windows-i686-g++.o windows-i686-h-last-g++.o
 test-windows: $(B)/test_windows_units.exe $(B)/test_windows_units_debug.exe \
               $(B)/test_windows_units_threads.exe $(B)/test_windows.exe $(B)/test_windows_debug.exe \
               $(addprefix $(B)/compile/,$(COMPILE_WIN))

@@ -1094,6 +1094,7 @@ static pthread_key_t slab__exit_key;     // its destructor runs slab__thread_exi
 #elif SLAB__EXIT_HOOK == 2
 static unsigned long slab__exit_key;     // a fiber-local storage index; its callback likewise
 #endif
+static int slab__keys_tried;             // the keys below are made once, before any number
 static int slab__exit_key_made;
 
 // The thread number as the fast paths read it. mingw-w64 gcc before 16 emulates thread-local
@@ -1114,8 +1115,9 @@ SLAB__PRIVATE void slab__teb_slot_make(void)
 
 SLAB__PRIVATE void slab__teb_tid_set(unsigned tid)
 {
-    if (slab__teb_slot)
-        (void)TlsSetValue(slab__teb_slot - 1, (void *)(uintptr_t)tid);
+    unsigned long slot = SLAB__LOAD(slab__teb_slot);
+    if (slot)
+        (void)TlsSetValue(slot - 1, (void *)(uintptr_t)tid);
 }
 
 SLAB__PRIVATE unsigned slab__fast_tid(void)
@@ -1233,9 +1235,10 @@ SLAB__PRIVATE unsigned slab__thread_number(void)
     if (SLAB__LIKELY(slab__tid != 0) || slab__tid_none)
         return slab__tid;
     slab__enter(&slab__numbers);
-    if (!slab__exit_key_made) {
+    if (!slab__keys_tried) { // before the first number: every number is mirrored in the TEB
+        slab__keys_tried = 1;
         slab__exit_key_made = slab__exit_key_make();
-        slab__teb_slot_make(); // before the first number: every number is mirrored there
+        slab__teb_slot_make();
     }
     for (t = 1; t <= SLAB_MAX_THREADS && slab__tid_used[t]; t++)
         ;
