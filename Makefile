@@ -114,7 +114,8 @@ $(B)/compile/windows-i686-h-last-g++.o: $(C)/windows.cpp slab.h | $(B)/compile
 COMPILE_WIN := windows-g++.exe windows-h-last-g++.exe windows-no-hook-g++.exe windows-jobs.exe \
                windows-clang.exe windows-i686-g++.o windows-i686-h-last-g++.o
 test-windows: $(B)/test_windows_units.exe $(B)/test_windows_units_debug.exe \
-              $(B)/test_windows_units_threads.exe $(B)/test_windows.exe $(B)/test_windows_debug.exe \
+              $(B)/test_windows_units_threads.exe $(B)/test_windows.exe \
+              $(B)/test_windows_debug.exe \
               $(addprefix $(B)/compile/,$(COMPILE_WIN))
 probe-windows:
 	@for t in $(MINGW) $(MINGWXX) $(MINGW32XX) $(WINE); do \

@@ -1123,13 +1123,13 @@ SLAB__PRIVATE void slab__teb_tid_set(unsigned tid)
 SLAB__PRIVATE unsigned slab__fast_tid(void)
 {
     unsigned long slot = SLAB__LOAD(slab__teb_slot);
-    uintptr_t v;
+    uintptr_t at = (uintptr_t)slot - 1, v;
     if (SLAB__UNLIKELY(!slot))
         return slab__tid;
 #ifdef __x86_64__
-    __asm__ __volatile__("movq %%gs:(%1), %0" : "=r"(v) : "r"(0x1480 + (slot - 1) * 8));
+    __asm__ __volatile__("movq %%gs:(%1), %0" : "=r"(v) : "r"(0x1480 + at * 8));
 #else
-    __asm__ __volatile__("movl %%fs:(%1), %0" : "=r"(v) : "r"(0xE10 + (slot - 1) * 4));
+    __asm__ __volatile__("movl %%fs:(%1), %0" : "=r"(v) : "r"(0xE10 + at * 4));
 #endif
     return (unsigned)v;
 }

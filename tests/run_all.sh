@@ -162,7 +162,8 @@ if [ "$have_windows" = yes ]; then
     run_unit "Windows x86-64 SLAB_DEBUG=1 (Wine)" "$B/test_windows_units_debug.exe" "$WINE_RUN"
     run_unit "Windows x86-64 SLAB_THREADS=1 (Wine)" "$B/test_windows_units_threads.exe" \
         "$WINE_RUN"
-    run_unit "threads stress, Windows x86-64 (mingw-w64 -O2, Wine)" "$B/test_windows.exe" "$WINE_RUN"
+    run_unit "threads stress, Windows x86-64 (mingw-w64 -O2, Wine)" "$B/test_windows.exe" \
+        "$WINE_RUN"
     run_unit "threads stress, Windows x86-64 SLAB_DEBUG=1 (Wine)" "$B/test_windows_debug.exe" \
         "$WINE_RUN"
 else
