@@ -35,7 +35,8 @@ TEST_SRC  := tests/run.c $(wildcard tests/t_*.c tests/*.h) slab.h
 EXAMPLES  := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 
 .PHONY: all test demo examples deps clean test-units test-compile test-m32 probe-m32 \
-        list-compile-64 list-compile-m32 test-windows probe-windows list-compile-win
+        list-compile-64 list-compile-m32 test-windows probe-windows list-compile-win \
+        test-windows32 probe-windows32 list-compile-win32 print-wine-prefix
 .DELETE_ON_ERROR:
 
 all: examples
@@ -78,13 +79,19 @@ $(B)/test_threads: $(TEST_SRC) | $(B)
 # magazines go back through a fiber-local storage callback), tests/compile/windows.cpp (the
 # system's threads and fibers; <windows.h> before and after slab.h), windows_no_hook.cpp
 # (SLAB_NO_PTHREAD: threads flush themselves), examples/jobs.c and a clang build of
-# tests/threads.c (run as one entry); 32-bit builds of windows.cpp compile only (__stdcall
-# declarations and callback). run_all.sh probes for the compilers and Wine first (make deps
+# tests/threads.c (run as one entry). Windows x86 (i686): tests/threads.c, the unit tests and
+# windows.cpp run under Wine's 32-bit half (wine32, found by WINE32_PROBE), and windows.cpp with
+# <windows.h> last compiles. run_all.sh probes for the compilers and Wine first (make deps
 # installs them on amd64).
 MINGW     ?= x86_64-w64-mingw32-gcc
 MINGWXX   ?= x86_64-w64-mingw32-g++
+MINGW32   ?= i686-w64-mingw32-gcc
 MINGW32XX ?= i686-w64-mingw32-g++
 WINE      ?= wine
+WINE32_PROBE ?= /usr/lib/i386-linux-gnu/wine/i386-windows/kernel32.dll
+# Wine's prefix (made on the first run): one for 64- and 32-bit programs where Wine has both
+# halves, named by that, since a prefix made without the 32-bit half cannot run either later.
+WINE_PREFIX := $(abspath $(B))/wine-$(if $(wildcard $(WINE32_PROBE)),wow64,win64)
 $(B)/test_windows_units.exe: $(TEST_SRC) | $(B)
 	$(MINGW) -std=c99 -O2 $(WARN) -static -I. tests/run.c -o $@
 $(B)/test_windows_units_debug.exe: $(TEST_SRC) | $(B)
@@ -107,21 +114,35 @@ $(B)/compile/windows-no-hook-g++.exe: $(C)/windows_no_hook.cpp slab.h | $(B)/com
 $(B)/compile/windows-clang.exe: tests/threads.c slab.h | $(B)/compile
 	$(CLANG) --target=x86_64-w64-mingw32 -std=c11 -O2 $(WARN) -I. -c $< -o $@.o
 	$(MINGW) $@.o -static -pthread -o $@
-$(B)/compile/windows-i686-g++.o: $(C)/windows.cpp slab.h | $(B)/compile
-	$(MINGW32XX) -std=c++11 -O2 $(CXXWARN) -I. -c $< -o $@
+$(B)/test_windows32.exe: tests/threads.c slab.h | $(B)
+	$(MINGW32) -std=c11 -O2 $(WARN) -static -pthread -I. $< -o $@
+$(B)/test_windows32_units.exe: $(TEST_SRC) | $(B)
+	$(MINGW32) -std=c99 -O2 $(WARN) -static -I. tests/run.c -o $@
+$(B)/compile/windows-i686-g++.exe: $(C)/windows.cpp slab.h | $(B)/compile
+	$(MINGW32XX) -std=c++11 -O2 $(CXXWARN) -static -I. $< -o $@
 $(B)/compile/windows-i686-h-last-g++.o: $(C)/windows.cpp slab.h | $(B)/compile
 	$(MINGW32XX) -std=c++11 -O2 $(CXXWARN) -DWINDOWS_H_LAST -I. -c $< -o $@
 COMPILE_WIN := windows-g++.exe windows-h-last-g++.exe windows-no-hook-g++.exe windows-jobs.exe \
-               windows-clang.exe windows-i686-g++.o windows-i686-h-last-g++.o
+               windows-clang.exe windows-i686-h-last-g++.o
+COMPILE_WIN32 := windows-i686-g++.exe
 test-windows: $(B)/test_windows_units.exe $(B)/test_windows_units_debug.exe \
               $(B)/test_windows_units_threads.exe $(B)/test_windows.exe \
               $(B)/test_windows_debug.exe \
               $(addprefix $(B)/compile/,$(COMPILE_WIN))
+test-windows32: $(B)/test_windows32.exe $(B)/test_windows32_units.exe \
+                $(addprefix $(B)/compile/,$(COMPILE_WIN32))
 probe-windows:
 	@for t in $(MINGW) $(MINGWXX) $(MINGW32XX) $(WINE); do \
 	    command -v $$t > /dev/null 2>&1 || { echo no; exit 0; }; done; echo yes
+probe-windows32:
+	@if command -v $(MINGW32) > /dev/null 2>&1 && [ -e $(WINE32_PROBE) ]; then echo yes; \
+	else echo no; fi
 list-compile-win:
 	@echo $(COMPILE_WIN)
+list-compile-win32:
+	@echo $(COMPILE_WIN32)
+print-wine-prefix:
+	@echo $(WINE_PREFIX)
 
 # (f) Valgrind: the unit tests built with gcc -O1 -g -DSLAB_VALGRIND (memcheck client requests)
 # run under memcheck, which must report no error; then tests/valgrind_misuse.c runs injected

@@ -171,5 +171,5 @@ $(BB)/win-clang-unthreaded.exe: bench/windows.c slab.h | $(BB)
 	$(MINGW) $@.o -static -o $@
 BW_EXES := win-gcc win-gcc-unthreaded win-clang win-clang-unthreaded
 bench-windows: $(addprefix $(BB)/,$(addsuffix .exe,$(BW_EXES)))
-	@export WINEPREFIX=$(abspath $(B))/wine WINEDEBUG=-all; for r in 1 2 3; do \
+	@export WINEPREFIX=$(WINE_PREFIX) WINEDEBUG=-all; for r in 1 2 3; do \
 	    for e in $(BW_EXES); do $(WINE) $(BB)/$$e.exe "$$e" || exit 1; done; done

@@ -90,8 +90,9 @@ run_unit() {
     fi
 }
 
-# Windows programs run under Wine, in a prefix of their own (made on the first run).
-WINE_RUN="env WINEPREFIX=$PWD/$B/wine WINEDEBUG=-all ${WINE:-wine}"
+# Windows programs run under Wine, in a prefix of their own (the Makefile's WINE_PREFIX).
+WINE_RUN="env WINEPREFIX=$($MAKE --no-print-directory -s print-wine-prefix) WINEDEBUG=-all"
+WINE_RUN="$WINE_RUN ${WINE:-wine}"
 
 # run_compile ENTRY: builds one compile-matrix entry and runs it when it is a program.
 run_compile() {
@@ -123,6 +124,9 @@ compile_64=$($MAKE --no-print-directory -s list-compile-64)
 compile_m32=$($MAKE --no-print-directory -s list-compile-m32)
 have_windows=$($MAKE --no-print-directory -s probe-windows)
 compile_win=$($MAKE --no-print-directory -s list-compile-win)
+have_windows32=no
+[ "$have_windows" = yes ] && have_windows32=$($MAKE --no-print-directory -s probe-windows32)
+compile_win32=$($MAKE --no-print-directory -s list-compile-win32)
 
 # Build everything first, in parallel under `make -j2 test`; -k goes on past failures, which
 # are reported (with the compiler's messages) when each target is asked for again below.
@@ -132,6 +136,7 @@ groups="test-compile"
 [ "$have_m32" = yes ] && [ -f tests/run.c ] && groups="$groups test-m32"
 [ "$have_m32" = yes ] && [ ! -f tests/run.c ] && groups="$groups $(printf "$B/compile/%s " $compile_m32)"
 [ "$have_windows" = yes ] && groups="$groups test-windows"
+[ "$have_windows32" = yes ] && groups="$groups test-windows32"
 $MAKE --no-print-directory -k $groups > "$B/build.log" 2>&1 || true
 
 run_unit "clang -fsanitize=address,undefined -O1" "$B/test_asan"
@@ -170,6 +175,14 @@ else
     unavailable "Windows builds" "${SLAB_REQUIRE_WINDOWS:-0}" "mingw-w64 and Wine" \
         "unit tests and threads stress on Windows, compile $compile_win"
 fi
+if [ "$have_windows32" = yes ]; then
+    run_unit "Windows x86, mingw-w64 gcc -O2 (Wine)" "$B/test_windows32_units.exe" "$WINE_RUN"
+    run_unit "threads stress, Windows x86 (mingw-w64 -O2, Wine)" "$B/test_windows32.exe" \
+        "$WINE_RUN"
+else
+    unavailable "Windows x86 runs" "${SLAB_REQUIRE_WINDOWS:-0}" "wine32:i386" \
+        "unit tests and threads stress on Windows x86, compile $compile_win32"
+fi
 
 echo "== compile matrix"
 for entry in $compile_64; do run_compile "$entry"; done
@@ -178,6 +191,9 @@ if [ "$have_m32" = yes ]; then
 fi
 if [ "$have_windows" = yes ]; then
     for entry in $compile_win; do run_compile "$entry"; done
+fi
+if [ "$have_windows32" = yes ]; then
+    for entry in $compile_win32; do run_compile "$entry"; done
 fi
 
 # Fuzzing corpus replay (fuzz/README.md): the seed corpus and every regression input of

@@ -269,7 +269,7 @@ static void t_heap_min_region(void)
     }
 }
 
-/* A region larger than 4 GiB (a sparse mapping) on 64-bit; 1 GiB on 32-bit. */
+/* A region larger than 4 GiB (a sparse mapping) on 64-bit; 1 GiB on 32-bit (TU_BIG_REGION). */
 static void t_heap_big_region(void)
 {
     tu_region r;

@@ -47,12 +47,16 @@
 #endif
 
 /* 32/64-bit dependent expectations, in one place (STYLE B.10).
-   TU_BIG_REGION: the sparse region of t_heap_big_region; > 4 GiB where size_t allows it.
+   TU_BIG_REGION: the sparse region of t_heap_big_region; > 4 GiB where size_t allows it, and
+   512 MiB in a 32-bit Windows process (2 GiB of addresses, DLLs in between).
    TU_MAXALIGN: the cap of a cache's default alignment, 16 on every target (slab.h's contract:
    max_align_t on common 64-bit ABIs). */
 #if SIZE_MAX > 0xffffffffu
 #define TU_BIG_REGION (((size_t)5) << 30)
 #define TU_BIG_PAST_4G 1
+#elif defined(_WIN32)
+#define TU_BIG_REGION (((size_t)1) << 29)
+#define TU_BIG_PAST_4G 0
 #else
 #define TU_BIG_REGION (((size_t)1) << 30)
 #define TU_BIG_PAST_4G 0
