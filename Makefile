@@ -78,7 +78,8 @@ $(B)/test_threads: $(TEST_SRC) | $(B)
 # bits there; release, SLAB_DEBUG=1, SLAB_THREADS=1), tests/threads.c (an exiting thread's
 # magazines go back through a fiber-local storage callback), tests/compile/windows.cpp (the
 # system's threads and fibers; <windows.h> before and after slab.h), windows_no_hook.cpp
-# (SLAB_NO_PTHREAD: threads flush themselves), examples/jobs.c and a clang build of
+# (SLAB_NO_PTHREAD: threads flush themselves), windows_exit.c (the process ends while another
+# thread holds a cache's lock: it must not hang), examples/jobs.c and a clang build of
 # tests/threads.c (run as one entry). Windows x86 (i686): tests/threads.c, the unit tests and
 # windows.cpp run under Wine's 32-bit half (wine32, found by WINE32_PROBE), and windows.cpp with
 # <windows.h> last compiles. run_all.sh probes for the compilers and Wine first (make deps
@@ -110,6 +111,8 @@ $(B)/compile/windows-jobs.exe: examples/jobs.c slab.h | $(B)/compile
 	$(MINGW) -std=c99 -O2 $(WARN) -static -pthread -I. $< -o $@
 $(B)/compile/windows-no-hook-g++.exe: $(C)/windows_no_hook.cpp slab.h | $(B)/compile
 	$(MINGWXX) -std=c++11 -O2 $(CXXWARN) -static -I. $< -o $@
+$(B)/compile/windows-exit.exe: $(C)/windows_exit.c slab.h | $(B)/compile
+	$(MINGW) -std=c99 -O2 $(WARN) -static -I. $< -o $@
 # clang for Windows compiles, mingw-w64 gcc links (it knows where its libraries are).
 $(B)/compile/windows-clang.exe: tests/threads.c slab.h | $(B)/compile
 	$(CLANG) --target=x86_64-w64-mingw32 -std=c11 -O2 $(WARN) -I. -c $< -o $@.o
@@ -122,8 +125,8 @@ $(B)/compile/windows-i686-g++.exe: $(C)/windows.cpp slab.h | $(B)/compile
 	$(MINGW32XX) -std=c++11 -O2 $(CXXWARN) -static -I. $< -o $@
 $(B)/compile/windows-i686-h-last-g++.o: $(C)/windows.cpp slab.h | $(B)/compile
 	$(MINGW32XX) -std=c++11 -O2 $(CXXWARN) -DWINDOWS_H_LAST -I. -c $< -o $@
-COMPILE_WIN := windows-g++.exe windows-h-last-g++.exe windows-no-hook-g++.exe windows-jobs.exe \
-               windows-clang.exe windows-i686-h-last-g++.o
+COMPILE_WIN := windows-g++.exe windows-h-last-g++.exe windows-no-hook-g++.exe windows-exit.exe \
+               windows-jobs.exe windows-clang.exe windows-i686-h-last-g++.o
 COMPILE_WIN32 := windows-i686-g++.exe
 test-windows: $(B)/test_windows_units.exe $(B)/test_windows_units_debug.exe \
               $(B)/test_windows_units_threads.exe $(B)/test_windows.exe \

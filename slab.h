@@ -499,6 +499,15 @@ __declspec(dllimport) int __stdcall FlsSetValue(unsigned long, void *);
 __declspec(dllimport) int __stdcall SwitchToThread(void);
 __declspec(dllimport) unsigned long __stdcall TlsAlloc(void);
 __declspec(dllimport) int __stdcall TlsSetValue(unsigned long, void *);
+// Types as <windows.h> has them: HMODULE (STRICT) and FARPROC, whose INT_PTR is pointer-sized.
+struct HINSTANCE__;
+#ifdef _WIN64
+typedef long long (__stdcall *slab__farproc)(void);
+#else
+typedef int (__stdcall *slab__farproc)(void);
+#endif
+__declspec(dllimport) struct HINSTANCE__ *__stdcall GetModuleHandleA(const char *);
+__declspec(dllimport) slab__farproc __stdcall GetProcAddress(struct HINSTANCE__ *, const char *);
 #ifdef __cplusplus
 }
 #endif
@@ -1093,6 +1102,7 @@ static unsigned char slab__tid_used[SLAB_MAX_THREADS + 1];
 static pthread_key_t slab__exit_key;     // its destructor runs slab__thread_exit
 #elif SLAB__EXIT_HOOK == 2
 static unsigned long slab__exit_key;     // a fiber-local storage index; its callback likewise
+static unsigned char(__stdcall *slab__shutting_down)(void); // ntdll's RtlDllShutdownInProgress
 #endif
 static int slab__keys_tried;             // the keys below are made once, before any number
 static int slab__exit_key_made;
@@ -1210,6 +1220,9 @@ SLAB__PRIVATE int slab__exit_key_make(void)
 #if SLAB__EXIT_HOOK == 1
     return pthread_key_create(&slab__exit_key, slab__key_exit) == 0;
 #elif SLAB__EXIT_HOOK == 2
+    struct HINSTANCE__ *ntdll = GetModuleHandleA("ntdll.dll");
+    slab__farproc f = ntdll ? GetProcAddress(ntdll, "RtlDllShutdownInProgress") : 0;
+    slab__shutting_down = (unsigned char(__stdcall *)(void))(void (*)(void))f;
     slab__exit_key = FlsAlloc(slab__key_exit);
     return slab__exit_key != 0xFFFFFFFFul; // FLS_OUT_OF_INDEXES
 #else
@@ -4473,12 +4486,18 @@ SLAB_API void slab_thread_flush(void)
 #if SLAB_THREADS
 // A thread ends (the exit key's function): its magazines and its number are given back. A
 // Windows fiber's callback also runs when the fiber is deleted, maybe on another thread than
-// the one that armed it; only the arming thread's own token acts.
+// the one that armed it; only the arming thread's own token acts. It also runs for the thread
+// that ends the process, after the others were killed, maybe holding locks, and maybe after
+// the heaps' memory went: then it does nothing.
 SLAB__PRIVATE void slab__thread_exit(const void *self)
 {
     unsigned t = slab__tid;
     if (self != (const void *)&slab__self || !t)
         return;
+#if SLAB__EXIT_HOOK == 2
+    if (slab__shutting_down && slab__shutting_down())
+        return;
+#endif
     slab_thread_flush();
     slab__tid = 0; // before the number is free for another thread
     slab__teb_tid_set(0);
