@@ -2548,6 +2548,12 @@ SLAB__PRIVATE uint32_t slab__mag_cap(const slab_cache *c)
     return n >= SLAB__MAG_SIZE ? SLAB__MAG_SIZE : n > SLAB__MAG_MIN ? (uint32_t)n : SLAB__MAG_MIN;
 }
 
+// The objects a thread's refills take from c before it counts as a taker.
+SLAB__PRIVATE unsigned slab__taker_bound(const slab_cache *c)
+{
+    return SLAB__TAKER * slab__mag_cap(c);
+}
+
 // Whether this thread keeps magazines for c: the heap's own caches go to their slabs directly
 // (their magazines would come from one of them), and so do threads without a number.
 SLAB__PRIVATE int slab__has_mags(const slab_cache *c)
@@ -2626,10 +2632,11 @@ SLAB__PRIVATE slab__mag *slab__depot_take_full(slab_cache *c, int any)
     return slab__depot_take(*p ? p : &c->depot_full, &c->depot_nfull);
 }
 
-// Counts the objects a refill put in the calling thread's loaded magazine m (SLAB__TAKER).
-SLAB__PRIVATE slab__mag *slab__cpu_took(slab__cpu *cpu, slab__mag *m)
+// Counts the objects a refill put in the calling thread's loaded magazine m, up to the taker
+// bound (slab__taker_bound).
+SLAB__PRIVATE slab__mag *slab__cpu_took(slab__cpu *cpu, slab__mag *m, unsigned bound)
 {
-    if (cpu->taken < SLAB__TAKER * m->size)
+    if (cpu->taken < bound)
         cpu->taken += m->count;
     return m;
 }
@@ -2788,6 +2795,7 @@ SLAB__PRIVATE slab__mag *slab__mag_for_alloc(slab_cache *c)
 #if SLAB_THREADS
     slab__cpu *cpu;
     slab__mag *m;
+    unsigned taker;
     if (!slab__has_mags(c) || (cpu = slab__my_cpu(c)) == NULL)
         return NULL;
     if (cpu->loaded->count)
@@ -2796,14 +2804,15 @@ SLAB__PRIVATE slab__mag *slab__mag_for_alloc(slab_cache *c)
         slab__cpu_swap(cpu);
         return cpu->loaded;
     }
-    if ((m = slab__depot_take_full(c, cpu->taken >= SLAB__TAKER * slab__mag_cap(c))) != NULL)
-        return slab__cpu_took(cpu, slab__cpu_load_full(c, cpu, m));
+    taker = slab__taker_bound(c);
+    if ((m = slab__depot_take_full(c, cpu->taken >= taker)) != NULL)
+        return slab__cpu_took(cpu, slab__cpu_load_full(c, cpu, m), taker);
     if (!cpu->loaded->size && !(cpu->loaded = slab__mag_new(c))->size)
         return NULL;
     if (!slab__mag_fill(c, cpu->loaded, &cpu->active) &&
         (m = slab__depot_take_full(c, 1)) != NULL) // no pages: another thread's objects, then
-        return slab__cpu_took(cpu, slab__cpu_load_full(c, cpu, m));
-    return slab__cpu_took(cpu, cpu->loaded);
+        return slab__cpu_took(cpu, slab__cpu_load_full(c, cpu, m), taker);
+    return slab__cpu_took(cpu, cpu->loaded, taker);
 #else
     slab__mag *m = &c->mag;
     if (!m->count)
