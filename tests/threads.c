@@ -326,6 +326,20 @@ static void round_of(int nthreads)
     free(w);
 }
 
+/* Allocates n objects of c into objs and frees them all (they stay in this thread's magazines
+   and the depot), then waits at turn twice: another thread has its turn in between, while this
+   one keeps its thread number. */
+static void churn_then_wait(slab_cache *c, void **objs, size_t n, pthread_barrier_t *turn)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        WCHECK((objs[i] = slab_cache_alloc(c)) != NULL);
+    for (i = 0; i < n; i++)
+        slab_cache_free(c, objs[i]);
+    pthread_barrier_wait(turn);
+    pthread_barrier_wait(turn);
+}
+
 /* The depot and who takes from it, in a fixed order (one thread runs at a time): thread A frees
    more than its two magazines hold, so full magazines of A's objects wait in the depot. Thread
    B then allocates without freeing. Its first 32 magazines' worth of allocations (AFFINITY_TAKER)
@@ -350,14 +364,8 @@ static int from_a(const void *p)
 
 static void *affinity_a(void *unused)
 {
-    size_t i;
     (void)unused;
-    for (i = 0; i < AFFINITY_OBJS; i++)
-        WCHECK((aff_a[i] = slab_cache_alloc(aff_cache)) != NULL);
-    for (i = 0; i < AFFINITY_OBJS; i++)
-        slab_cache_free(aff_cache, aff_a[i]);
-    pthread_barrier_wait(&aff_turn); /* B's turn; A keeps its thread number meanwhile */
-    pthread_barrier_wait(&aff_turn);
+    churn_then_wait(aff_cache, aff_a, AFFINITY_OBJS, &aff_turn); /* B's turn in between */
     return NULL;
 }
 
@@ -545,14 +553,8 @@ static pthread_barrier_t big_turn;
 static void *big_worker(void *unused)
 {
     void *p[BIG_OBJS];
-    size_t i;
     (void)unused;
-    for (i = 0; i < BIG_OBJS; i++)
-        WCHECK((p[i] = slab_cache_alloc(big_cache)) != NULL);
-    for (i = 0; i < BIG_OBJS; i++)
-        slab_cache_free(big_cache, p[i]);
-    pthread_barrier_wait(&big_turn); /* the main thread's turn */
-    pthread_barrier_wait(&big_turn);
+    churn_then_wait(big_cache, p, BIG_OBJS, &big_turn); /* the main thread's turn in between */
     return NULL;
 }
 
