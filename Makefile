@@ -90,6 +90,8 @@ MINGW32   ?= i686-w64-mingw32-gcc
 MINGW32XX ?= i686-w64-mingw32-g++
 WINE      ?= wine
 WINE32_PROBE ?= /usr/lib/i386-linux-gnu/wine/i386-windows/kernel32.dll
+# What windows.cpp and windows_no_hook.cpp share.
+WIN_COMMON := $(C)/windows_common.h
 # Wine's prefix (made on the first run): one for 64- and 32-bit programs where Wine has both
 # halves, named by that, since a prefix made without the 32-bit half cannot run either later.
 WINE_PREFIX := $(abspath $(B))/wine-$(if $(wildcard $(WINE32_PROBE)),wow64,win64)
@@ -103,13 +105,13 @@ $(B)/test_windows.exe: tests/threads.c slab.h | $(B)
 	$(MINGW) -std=c11 -O2 $(WARN) -static -pthread -I. $< -o $@
 $(B)/test_windows_debug.exe: tests/threads.c slab.h | $(B)
 	$(MINGW) -std=c11 -O2 $(WARN) -DSLAB_DEBUG=1 -static -pthread -I. $< -o $@
-$(B)/compile/windows-g++.exe: $(C)/windows.cpp slab.h | $(B)/compile
+$(B)/compile/windows-g++.exe: $(C)/windows.cpp $(WIN_COMMON) slab.h | $(B)/compile
 	$(MINGWXX) -std=c++11 -O2 $(CXXWARN) -static -I. $< -o $@
-$(B)/compile/windows-h-last-g++.exe: $(C)/windows.cpp slab.h | $(B)/compile
+$(B)/compile/windows-h-last-g++.exe: $(C)/windows.cpp $(WIN_COMMON) slab.h | $(B)/compile
 	$(MINGWXX) -std=c++11 -O2 $(CXXWARN) -DWINDOWS_H_LAST -static -I. $< -o $@
 $(B)/compile/windows-jobs.exe: examples/jobs.c slab.h | $(B)/compile
 	$(MINGW) -std=c99 -O2 $(WARN) -static -pthread -I. $< -o $@
-$(B)/compile/windows-no-hook-g++.exe: $(C)/windows_no_hook.cpp slab.h | $(B)/compile
+$(B)/compile/windows-no-hook-g++.exe: $(C)/windows_no_hook.cpp $(WIN_COMMON) slab.h | $(B)/compile
 	$(MINGWXX) -std=c++11 -O2 $(CXXWARN) -static -I. $< -o $@
 $(B)/compile/windows-exit.exe: $(C)/windows_exit.c slab.h | $(B)/compile
 	$(MINGW) -std=c99 -O2 $(WARN) -static -I. $< -o $@
@@ -121,9 +123,9 @@ $(B)/test_windows32.exe: tests/threads.c slab.h | $(B)
 	$(MINGW32) -std=c11 -O2 $(WARN) -static -pthread -I. $< -o $@
 $(B)/test_windows32_units.exe: $(TEST_SRC) | $(B)
 	$(MINGW32) -std=c99 -O2 $(WARN) -static -I. tests/run.c -o $@
-$(B)/compile/windows-i686-g++.exe: $(C)/windows.cpp slab.h | $(B)/compile
+$(B)/compile/windows-i686-g++.exe: $(C)/windows.cpp $(WIN_COMMON) slab.h | $(B)/compile
 	$(MINGW32XX) -std=c++11 -O2 $(CXXWARN) -static -I. $< -o $@
-$(B)/compile/windows-i686-h-last-g++.o: $(C)/windows.cpp slab.h | $(B)/compile
+$(B)/compile/windows-i686-h-last-g++.o: $(C)/windows.cpp $(WIN_COMMON) slab.h | $(B)/compile
 	$(MINGW32XX) -std=c++11 -O2 $(CXXWARN) -DWINDOWS_H_LAST -I. -c $< -o $@
 COMPILE_WIN := windows-g++.exe windows-h-last-g++.exe windows-no-hook-g++.exe windows-exit.exe \
                windows-jobs.exe windows-clang.exe windows-i686-h-last-g++.o

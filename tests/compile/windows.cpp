@@ -13,65 +13,9 @@
 #ifdef WINDOWS_H_LAST
 #include <windows.h>
 #endif
-#include <stdio.h>
-#include <string.h>
+#include "windows_common.h"
 
-struct item {
-    unsigned id;
-    unsigned char bytes[60];
-};
-
-static unsigned char region[1u << 20];
-static slab_heap *heap;
-static slab_cache *items;
 static void *main_fiber, *left_fiber;
-static int failures;
-
-#define CHECK(c) \
-    ((c) ? (void)0 : (void)(failures++, printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c)))
-
-// Objects of the cache sitting in magazines, any thread's.
-static size_t cached(void)
-{
-    slab_slabinfo si;
-    memset(&si, 0, sizeof si);
-    CHECK(slab_cache_info(items, &si) == SLAB_ERR_OK);
-    return si.cached_objs;
-}
-
-// The number the fast paths read is the thread's own: with mingw-w64 gcc before 16 it comes
-// from a slot of the thread's TEB (slab.h, >>threads).
-static void check_fast_number()
-{
-    CHECK(slab__tid != 0 && slab__fast_tid() == slab__tid);
-#if SLAB__TEB_TID
-    CHECK(slab__teb_slot != 0);
-#endif
-}
-
-// Allocates n objects and frees them: they stay in the calling thread's magazines.
-static void churn(unsigned n)
-{
-    item *p[40];
-    unsigned i;
-    for (i = 0; i < n && i < 40; i++) {
-        p[i] = static_cast<item *>(slab_cache_alloc(items));
-        CHECK(p[i] != NULL);
-    }
-    while (i--)
-        if (p[i])
-            slab_cache_free(items, p[i]);
-    check_fast_number();
-}
-
-static void join(HANDLE t)
-{
-    CHECK(t != NULL);
-    if (t) {
-        CHECK(WaitForSingleObject(t, INFINITE) == WAIT_OBJECT_0);
-        CloseHandle(t);
-    }
-}
 
 static DWORD WINAPI plain_thread(LPVOID)
 {
@@ -121,12 +65,8 @@ static DWORD WINAPI fiber_deleted_here(LPVOID)
 int main()
 {
     size_t mine;
-    heap = slab_heap_init(region, sizeof region, NULL);
-    items = heap ? SLAB_CACHE(heap, item, 0) : NULL;
-    if (!items) {
-        printf("FAIL: no heap\n");
+    if (!set_up())
         return 1;
-    }
 
     churn(40);
     mine = cached();
@@ -146,10 +86,5 @@ int main()
     CHECK(cached() == 0);
     join(CreateThread(NULL, 0, fiber_deleted_here, NULL, 0, NULL));
     CHECK(cached() == 0);
-
-    CHECK(slab_heap_check(heap) == 0);
-    slab_cache_destroy(items);
-    slab_heap_destroy(heap);
-    printf("%d failed\n", failures);
-    return failures != 0;
+    return finish();
 }

@@ -7,20 +7,7 @@
 #define SLAB_NO_PTHREAD 1
 #define SLAB_IMPLEMENTATION
 #include "slab.h"
-#include <stdio.h>
-#include <string.h>
-
-struct item {
-    unsigned char bytes[32];
-};
-
-static unsigned char region[1u << 20];
-static slab_heap *heap;
-static slab_cache *items;
-static int failures;
-
-#define CHECK(c) \
-    ((c) ? (void)0 : (void)(failures++, printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c)))
+#include "windows_common.h"
 
 #if SLAB__TEB_TID
 static unsigned long first_slot;
@@ -28,11 +15,7 @@ static unsigned long first_slot;
 
 static DWORD WINAPI worker(LPVOID)
 {
-    void *p = slab_cache_alloc(items);
-    CHECK(p != NULL);
-    if (p)
-        slab_cache_free(items, p);
-    CHECK(slab__tid != 0 && slab__fast_tid() == slab__tid);
+    churn(1);
 #if SLAB__TEB_TID
     CHECK(slab__teb_slot == first_slot);
 #endif
@@ -44,31 +27,17 @@ int main()
 {
     slab_slabinfo si;
     int i;
-    heap = slab_heap_init(region, sizeof region, NULL);
-    items = heap ? SLAB_CACHE(heap, item, 0) : NULL;
-    if (!items) {
-        printf("FAIL: no heap\n");
+    if (!set_up())
         return 1;
-    }
-    slab_cache_free(items, slab_cache_alloc(items));
+    churn(1);
 #if SLAB__TEB_TID
     first_slot = slab__teb_slot;
     CHECK(first_slot != 0);
 #endif
-    for (i = 0; i < 20; i++) {
-        HANDLE t = CreateThread(NULL, 0, worker, NULL, 0, NULL);
-        CHECK(t != NULL);
-        if (t) {
-            CHECK(WaitForSingleObject(t, INFINITE) == WAIT_OBJECT_0);
-            CloseHandle(t);
-        }
-    }
+    for (i = 0; i < 20; i++)
+        join(CreateThread(NULL, 0, worker, NULL, 0, NULL));
     slab_thread_flush();
-    memset(&si, 0, sizeof si);
-    CHECK(slab_cache_info(items, &si) == SLAB_ERR_OK);
+    si = items_info();
     CHECK(si.cached_objs == 0 && si.active_objs == 0);
-    CHECK(slab_heap_check(heap) == 0);
-    slab_heap_destroy(heap);
-    printf("%d failed\n", failures);
-    return failures != 0;
+    return finish();
 }
